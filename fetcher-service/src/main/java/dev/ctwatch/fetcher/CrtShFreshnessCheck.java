@@ -1,0 +1,43 @@
+package dev.ctwatch.fetcher;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+/** Silence must never look like "no new certificates": stale polls make the service unready. */
+@Readiness
+@ApplicationScoped
+public class CrtShFreshnessCheck implements HealthCheck {
+    private final Instant startedAt = Instant.now();
+
+    @Inject
+    Poller poller;
+
+    @Inject
+    FetcherConfig config;
+
+    @Override
+    public HealthCheckResponse call() {
+        Duration bound = config.maxStaleness();
+        Instant now = Instant.now();
+        HealthCheckResponseBuilder response =
+                HealthCheckResponse.named("crt.sh freshness").up();
+        var polls = poller.lastPolls();
+        for (WatchEntry entry : poller.watchlist().entries()) {
+            PollLog.Poll poll = polls.get(entry.domain());
+            Instant since = poll == null || poll.lastSuccessAt() == null ? startedAt : poll.lastSuccessAt();
+            Duration age = Duration.between(since, now);
+            response.withData(
+                    entry.domain(), poll == null ? "not polled yet" : poll.outcome() + ", last success " + since);
+            if (age.compareTo(bound) > 0) {
+                response.down();
+            }
+        }
+        return response.build();
+    }
+}
