@@ -1,0 +1,71 @@
+package dev.ctwatch.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** One packaged ctwatch service, run as its own JVM the way deploy/run.sh runs it. */
+final class ServiceProcess implements AutoCloseable {
+    private final String name;
+    private final Map<String, String> properties;
+    private final Path log;
+    private Process process;
+
+    ServiceProcess(String name, Map<String, String> properties, Path logDir) {
+        this.name = name;
+        this.properties = properties;
+        this.log = logDir.resolve(name + ".log");
+    }
+
+    static Path jar(String service) {
+        Path jar = Path.of("..", service, "target", "quarkus-app", "quarkus-run.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(
+                    jar.toAbsolutePath()
+                            + " is missing: build the services first (mvn verify from the root builds them before this module)");
+        }
+        return jar;
+    }
+
+    ServiceProcess start() throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx256m");
+        properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
+        command.add("-jar");
+        command.add(jar(name).toString());
+        Files.createDirectories(log.getParent());
+        process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        return this;
+    }
+
+    boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
