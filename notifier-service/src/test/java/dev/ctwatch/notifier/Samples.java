@@ -1,0 +1,50 @@
+package dev.ctwatch.notifier;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ctwatch.events.CertificateAudited;
+import dev.ctwatch.events.EventJson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.function.Consumer;
+
+/** Audited certificates for tests, from the golden wire format with chosen fields replaced. */
+final class Samples {
+    private Samples() {}
+
+    /** The golden record (a possible CAA non-compliance), edited on its JSON tree first. */
+    static CertificateAudited audited(Consumer<ObjectNode> edit) {
+        try (InputStream in = Samples.class.getResourceAsStream("/golden/certificate-audited.json")) {
+            ObjectNode root = (ObjectNode) EventJson.mapper().readTree(in);
+            edit.accept(root);
+            return EventJson.mapper().treeToValue(root, CertificateAudited.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static CertificateAudited golden() {
+        return audited(root -> {});
+    }
+
+    /** The golden record with another issuance key (serial) and another DNS name everywhere. */
+    static CertificateAudited withKeyAndName(String serialHex, String name) {
+        return audited(root -> {
+            ObjectNode certificate = (ObjectNode) root.get("certificate");
+            certificate.put("key", "16418:" + serialHex);
+            ObjectNode identity = (ObjectNode) certificate.get("identity");
+            identity.put("serialHex", serialHex);
+            identity.put("subjectDn", "CN=" + name);
+            names(identity).removeAll().add(name);
+            ((ObjectNode) root.get("names").get(0)).put("name", name);
+            names((ObjectNode) root.get("finding")).removeAll().add(name);
+        });
+    }
+
+    private static ArrayNode names(ObjectNode node) {
+        JsonNode names = node.has("dnsNames") ? node.get("dnsNames") : node.get("forbiddenNames");
+        return (ArrayNode) names;
+    }
+}
