@@ -55,7 +55,7 @@ public class Deduplicator {
         if (row == null || row.id() == null || row.issuerCaId() == null) {
             throw new IllegalArgumentException("observed record carries no crt.sh id or issuer id");
         }
-        if (store.isKnown(row.id())) {
+        if (QuarkusTransaction.requiringNew().call(() -> store.isKnown(row.id()))) {
             count("repeat");
             return;
         }

@@ -19,7 +19,7 @@ public class IssuanceStore {
     EntityManager em;
 
     public boolean isKnown(long crtShId) {
-        return !em.createNativeQuery("select 1 from crtsh_entry where crtsh_id = ?1")
+        return !em.createNativeQuery("select 1 from {h-schema}crtsh_entry where crtsh_id = ?1")
                 .setParameter(1, crtShId)
                 .getResultList()
                 .isEmpty();
@@ -27,7 +27,7 @@ public class IssuanceStore {
 
     /** Records a crt.sh id; false when it was already recorded. Needs a transaction. */
     public boolean claimCrtShId(long crtShId) {
-        return em.createNativeQuery("insert into crtsh_entry (crtsh_id) values (?1) on conflict do nothing")
+        return em.createNativeQuery("insert into {h-schema}crtsh_entry (crtsh_id) values (?1) on conflict do nothing")
                         .setParameter(1, crtShId)
                         .executeUpdate()
                 == 1;
@@ -37,7 +37,7 @@ public class IssuanceStore {
     @SuppressWarnings("unchecked")
     public List<String> tbsHashes(long issuerCaId, String serialHex) {
         return em.createNativeQuery(
-                        "select tbs_sha256 from issuance where issuer_ca_id = ?1 and serial_hex = ?2 order by id")
+                        "select tbs_sha256 from {h-schema}issuance where issuer_ca_id = ?1 and serial_hex = ?2 order by id")
                 .setParameter(1, issuerCaId)
                 .setParameter(2, serialHex)
                 .getResultList();
@@ -47,7 +47,7 @@ public class IssuanceStore {
     public long insertIssuance(long issuerCaId, String issuerName, CertificateIdentity id, Anomaly anomaly) {
         @SuppressWarnings("unchecked")
         List<Number> inserted = em.createNativeQuery("""
-                        insert into issuance (issuer_ca_id, serial_hex, tbs_sha256, issuer_name, issuer_dn, subject_dn,
+                        insert into {h-schema}issuance (issuer_ca_id, serial_hex, tbs_sha256, issuer_name, issuer_dn, subject_dn,
                                               dns_names, not_before, not_after, precertificate, sha256_fingerprint, anomaly)
                         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                         on conflict on constraint issuance_identity do nothing
@@ -70,7 +70,7 @@ public class IssuanceStore {
             return inserted.get(0).longValue();
         }
         return ((Number) em.createNativeQuery(
-                                "select id from issuance where issuer_ca_id = ?1 and serial_hex = ?2 and tbs_sha256 = ?3")
+                                "select id from {h-schema}issuance where issuer_ca_id = ?1 and serial_hex = ?2 and tbs_sha256 = ?3")
                         .setParameter(1, issuerCaId)
                         .setParameter(2, id.serialHex())
                         .setParameter(3, id.tbsSha256())
@@ -79,7 +79,7 @@ public class IssuanceStore {
     }
 
     public void linkCrtShId(long crtShId, long issuanceId) {
-        em.createNativeQuery("update crtsh_entry set issuance_id = ?1 where crtsh_id = ?2")
+        em.createNativeQuery("update {h-schema}crtsh_entry set issuance_id = ?1 where crtsh_id = ?2")
                 .setParameter(1, issuanceId)
                 .setParameter(2, crtShId)
                 .executeUpdate();

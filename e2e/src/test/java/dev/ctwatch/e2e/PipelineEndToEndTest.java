@@ -87,29 +87,22 @@ class PipelineEndToEndTest {
         common.put("quarkus.datasource.jdbc.url", jdbcUrl);
         common.put("quarkus.datasource.username", dbUser());
         common.put("quarkus.datasource.password", dbPassword());
-        topics.forEach((channel, topic) -> {
-            String direction = channel.startsWith("in:") ? "incoming" : "outgoing";
-            String name = channel.substring(3);
-            common.put("mp.messaging." + direction + "." + name + ".topic", topic);
-            if (direction.equals("incoming")) {
-                common.put("mp.messaging.incoming." + name + ".group.id", run + "-" + name);
-                common.put("mp.messaging.incoming." + name + ".dead-letter-queue.topic", topic + ".dlq");
-            }
-        });
 
-        Map<String, String> dedup = new LinkedHashMap<>(common);
+        Map<String, String> dedup =
+                withChannels(common, topics, "in:certificates-observed", "out:certificates-discovered");
         dedup.put("quarkus.rest-client.crtsh.url", crtSh.url());
-        Map<String, String> audit = new LinkedHashMap<>(common);
+        Map<String, String> audit =
+                withChannels(common, topics, "in:certificates-discovered", "out:certificates-audited");
         audit.put("caa-audit.dns.servers", "127.0.0.1:" + dnsPort);
-        Map<String, String> notifier = new LinkedHashMap<>(common);
+        Map<String, String> notifier = withChannels(common, topics, "in:certificates-audited");
         notifier.put("quarkus.mailer.host", "127.0.0.1");
         notifier.put("quarkus.mailer.port", String.valueOf(smtp.getSmtp().getPort()));
         notifier.put("quarkus.mailer.start-tls", "DISABLED");
         notifier.put("notifier.mail.to", RECIPIENT);
-        fetcherProperties = new LinkedHashMap<>(common);
+        fetcherProperties = withChannels(common, topics, "out:certificates-observed");
         fetcherProperties.put("quarkus.rest-client.crtsh.url", crtSh.url());
         fetcherProperties.put("fetcher.poll-interval", "2s");
-        fetcherProperties.put("fetcher.initial-delay", "1s");
+        fetcherProperties.put("fetcher.initial-delay", "3s");
         for (int i = 0; i < WATCHED.size(); i++) {
             fetcherProperties.put("fetcher.watchlist[" + i + "].domain", WATCHED.get(i));
         }
@@ -151,6 +144,12 @@ class PipelineEndToEndTest {
         assertThat(count("select count(*) from dedup.crtsh_entry")).isEqualTo(7);
         assertThat(count("select count(*) from dedup.issuance")).isEqualTo(issuances);
 
+        // every service answers health and metrics
+        for (ServiceProcess service : services) {
+            assertThat(get(service, "/q/health/ready")).contains("\"status\": \"UP\"");
+            assertThat(get(service, "/q/metrics")).contains("ctwatch_");
+        }
+
         // later polls of a running fetcher publish nothing new
         int polls = crtSh.identityRequests("github.com");
         await().atMost(Duration.ofSeconds(30)).until(() -> crtSh.identityRequests("github.com") >= polls + 2);
@@ -188,6 +187,24 @@ class PipelineEndToEndTest {
             throw new AssertionError(
                     "expected " + expected + " mails, got " + smtp.getReceivedMessages().length + logs, e);
         }
+    }
+
+    /** The service's own channels, pointed at this run's topics and consumer groups. */
+    private Map<String, String> withChannels(
+            Map<String, String> common, Map<String, String> topics, String... channels) {
+        Map<String, String> properties = new LinkedHashMap<>(common);
+        for (String channel : channels) {
+            String topic = topics.get(channel);
+            String name = channel.substring(channel.indexOf(':') + 1);
+            if (channel.startsWith("in:")) {
+                properties.put("mp.messaging.incoming." + name + ".topic", topic);
+                properties.put("mp.messaging.incoming." + name + ".group.id", run + "-" + name);
+                properties.put("mp.messaging.incoming." + name + ".dead-letter-queue.topic", topic + ".dlq");
+            } else {
+                properties.put("mp.messaging.outgoing." + name + ".topic", topic);
+            }
+        }
+        return properties;
     }
 
     private Path standInData(GeneratedIssuance pair) throws IOException {
@@ -307,6 +324,15 @@ class PipelineEndToEndTest {
                     + "which starts Kafka and sets it");
         }
         return value;
+    }
+
+    private static String get(ServiceProcess service, String path) throws Exception {
+        var client = java.net.http.HttpClient.newHttpClient();
+        var request = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + service.httpPort() + path))
+                .build();
+        return client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static int freePort() throws IOException {

@@ -46,6 +46,27 @@ final class ServiceProcess implements AutoCloseable {
         return this;
     }
 
+    /** The HTTP port Quarkus chose (the services run with quarkus.http.port=0). */
+    int httpPort() {
+        try {
+            for (String line : Files.readAllLines(log)) {
+                var m = java.util.regex.Pattern.compile("Listening on: http://[^:]+:(\\d+)")
+                        .matcher(line);
+                if (m.find()) {
+                    return Integer.parseInt(m.group(1));
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        throw new IllegalStateException(name + " has not logged its HTTP port yet");
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+
     boolean alive() {
         return process != null && process.isAlive();
     }
