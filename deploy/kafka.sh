@@ -7,6 +7,8 @@
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), CTWATCH_RUN_DIR (<repo>/.run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 dist="$here/kafka-dist"
 run_dir="${CTWATCH_RUN_DIR:-$here/../.run}"
 mkdir -p "$run_dir"
@@ -112,18 +114,7 @@ start() {
   exit 1
 }
 
-stop() {
-  [ -f "$pidfile" ] || { echo "kafka: not started by this script"; return; }
-  local pid
-  pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  fi
-  rm -f "$pidfile"
-  echo "kafka: stopped"
-}
+stop() { stop_pidfile "$pidfile" kafka; }
 
 case "${1:-}" in
   start) start ;;

@@ -17,19 +17,9 @@ standin_port=8089
 dns_port=5353
 greenmail_version=2.1.13
 
-stop_pid() {
-  local file="$run_dir/$1.pid"
-  [ -f "$file" ] || return 0
-  local pid
-  pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  fi
-  rm -f "$file"
-  echo "run: stopped $1"
-}
+# shellcheck source=lib.sh
+. deploy/lib.sh
+stop_pid() { stop_pidfile "$run_dir/$1.pid" "$1"; }
 
 if [ "${1:-}" = stop ]; then
   for s in "${services[@]}" crtsh-standin mail-catcher; do stop_pid "$s"; done
