@@ -15,4 +15,40 @@ public interface DedupConfig {
     /** How long an issuance waits for the broker's acknowledgement before its transaction rolls back. */
     @WithDefault("PT30S")
     Duration publishTimeout();
+
+    Download download();
+
+    Retention retention();
+
+    interface Download {
+        /** Minimum time between two crt.sh downloads of this service (crt.sh allows about one per second per IP). */
+        @WithDefault("PT2S")
+        Duration minInterval();
+
+        /** First delay before a failed download is tried again by the pending job; doubles per attempt. */
+        @WithDefault("PT1M")
+        Duration retryDelay();
+
+        /** Upper bound of that delay. */
+        @WithDefault("PT1H")
+        Duration maxRetryDelay();
+
+        /** Attempts after which a row goes to the dead-letter topic instead. */
+        @WithDefault("48")
+        int maxAttempts();
+
+        /** How often the pending job looks for due downloads. */
+        @WithDefault("30s")
+        String pendingInterval();
+    }
+
+    interface Retention {
+        /** Issuances expired for longer than this are deleted. */
+        @WithDefault("P90D")
+        Duration expiredFor();
+
+        /** When the retention job runs (cron). */
+        @WithDefault("0 17 3 * * ?")
+        String cron();
+    }
 }

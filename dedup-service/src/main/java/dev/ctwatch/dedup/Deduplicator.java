@@ -1,36 +1,32 @@
 package dev.ctwatch.dedup;
 
-import dev.ctwatch.events.Anomaly;
-import dev.ctwatch.events.CertificateDiscovered;
 import dev.ctwatch.events.CertificateObserved;
 import dev.ctwatch.events.CrtShRow;
-import dev.ctwatch.events.IssuanceKey;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
-import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.kafka.DeserializationFailureHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.time.Instant;
-import java.util.Base64;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import org.eclipse.microprofile.reactive.messaging.Channel;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
-import org.eclipse.microprofile.reactive.messaging.Message;
-import org.jboss.logging.Logger;
 
 /**
- * Turns observed crt.sh rows into one discovered event per issuance.
- *
- * <p>The output is sent through an emitter and awaited inside the database transaction, not
- * returned from an {@code @Outgoing} method: the broker must acknowledge the event before the
- * transaction that marks the id as seen commits, or a crash in between would lose the event.
- * The reverse crash (acknowledged, not committed) re-emits it, which the notifier absorbs.
+ * Turns observed crt.sh rows into one discovered event per issuance. Consumes whole batches: the
+ * steady state of every poll is "all ids known", answered by one query per batch. The batch's
+ * offsets are committed after the method returns, i.e. after every emitted event was acknowledged
+ * and every transaction committed.
  */
 @ApplicationScoped
 public class Deduplicator {
-    private static final Logger LOG = Logger.getLogger(Deduplicator.class);
 
     @Inject
     IssuanceStore store;
@@ -39,76 +35,100 @@ public class Deduplicator {
     CertificateSource certificates;
 
     @Inject
-    @Channel("certificates-discovered")
-    MutinyEmitter<CertificateDiscovered> discovered;
+    IssuanceRecorder recorder;
 
     @Inject
-    DedupConfig config;
+    PendingDownloads pending;
+
+    @Inject
+    DeadLetters deadLetters;
 
     @Inject
     MeterRegistry metrics;
 
     @Incoming("certificates-observed")
     @Blocking
-    public void deduplicate(CertificateObserved observed) throws CertificateParseException {
-        CrtShRow row = observed.row();
-        if (row == null || row.id() == null || row.issuerCaId() == null) {
-            throw new IllegalArgumentException("observed record carries no crt.sh id or issuer id");
+    public void deduplicate(ConsumerRecords<String, CertificateObserved> batch) {
+        Map<Long, CertificateObserved> candidates = new LinkedHashMap<>();
+        int repeats = 0;
+        for (ConsumerRecord<String, CertificateObserved> record : batch) {
+            CertificateObserved observed = record.value();
+            String problem = observed == null ? unreadable(record) : ObservedRows.problem(observed);
+            if (problem != null) {
+                byte[] raw = observed == null
+                        ? header(record, DeserializationFailureHandler.DESERIALIZATION_FAILURE_DATA)
+                        : null;
+                if (raw == null) {
+                    deadLetters.send(observed, problem);
+                } else {
+                    deadLetters.send(record.key(), raw, problem, record.topic(), record.partition(), record.offset());
+                }
+            } else if (candidates.putIfAbsent(observed.row().id(), observed) != null) {
+                repeats++;
+            }
         }
-        if (QuarkusTransaction.requiringNew().call(() -> store.isKnown(row.id()))) {
-            count("repeat");
-            return;
+        Set<Long> known = QuarkusTransaction.requiringNew().call(() -> store.knownIds(candidates.keySet()));
+        repeats += known.size();
+        metrics.counter("ctwatch.dedup.rows", "outcome", "repeat").increment(repeats);
+        List<CertificateObserved> unseen = new ArrayList<>();
+        candidates.forEach((id, observed) -> {
+            if (!known.contains(id)) {
+                unseen.add(observed);
+            }
+        });
+        for (CertificateObserved observed : unseen) {
+            recordUnseen(observed);
         }
-        // downloaded outside the transaction: no database connection is held while crt.sh answers
-        ParsedCertificate certificate = certificates.fetch(row.id());
-        QuarkusTransaction.requiringNew().run(() -> record(observed, certificate));
     }
 
-    private void record(CertificateObserved observed, ParsedCertificate certificate) {
-        CrtShRow row = observed.row();
-        if (!store.claimCrtShId(row.id())) {
-            count("repeat");
+    private void recordUnseen(CertificateObserved observed) {
+        if (observed.backfill()) {
+            recorder.recordBackfill(observed);
             return;
         }
-        var identity = certificate.identity();
-        IssuanceKey key = new IssuanceKey(row.issuerCaId(), certificate.serial());
-        List<String> known = store.tbsHashes(row.issuerCaId(), identity.serialHex());
-        IssuanceDecision.Kind kind = IssuanceDecision.decide(known, identity.tbsSha256());
-        Anomaly anomaly = kind == IssuanceDecision.Kind.SERIAL_REUSE
-                ? new Anomaly(
-                        Anomaly.Kind.SERIAL_REUSE,
-                        "serial " + identity.serialHex() + " of issuer " + row.issuerCaId()
-                                + " was already used for a different certificate (TBS " + known + ")")
-                : IssuanceDecision.rowMismatch(row, certificate).orElse(null);
-        long issuanceId = store.insertIssuance(row.issuerCaId(), row.issuerName(), identity, anomaly);
-        store.linkCrtShId(row.id(), issuanceId);
-        count(kind.name().toLowerCase());
-        if (kind == IssuanceDecision.Kind.TWIN) {
-            return;
+        long id = observed.row().id();
+        try {
+            recorder.recordDownloaded(observed, certificates.fetch(id));
+        } catch (CertificateSource.Unavailable e) {
+            pending.park(observed, e.getMessage());
+        } catch (CertificateParseException e) {
+            deadLetters.send(observed, "crt.sh served no usable certificate for id " + id + ": " + e.getMessage());
         }
-        if (anomaly != null) {
-            LOG.warnf("issuance %s: %s %s", key, anomaly.kind(), anomaly.detail());
-        }
-        CertificateDiscovered event = new CertificateDiscovered(
-                key,
-                List.of(row.id()),
-                row.issuerName(),
-                Base64.getEncoder().encodeToString(certificate.der()),
-                identity,
-                observed.matches(),
-                observed.backfill(),
-                anomaly,
-                Instant.now());
-        discovered
-                .sendMessage(Message.of(event)
-                        .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                                .withKey(key.toString())
-                                .build()))
-                .await()
-                .atMost(config.publishTimeout());
     }
 
-    private void count(String outcome) {
-        metrics.counter("ctwatch.dedup.rows", "outcome", outcome).increment();
+    private static String unreadable(ConsumerRecord<String, ?> record) {
+        byte[] reason = header(record, DeserializationFailureHandler.DESERIALIZATION_FAILURE_REASON);
+        return reason == null
+                ? "record has no value"
+                : "unreadable record: " + new String(reason, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] header(ConsumerRecord<String, ?> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : header.value();
+    }
+
+    /** Checks an observed row can be keyed and recorded at all. */
+    static final class ObservedRows {
+        private ObservedRows() {}
+
+        static String problem(CertificateObserved observed) {
+            CrtShRow row = observed.row();
+            if (row == null || row.id() == null || row.issuerCaId() == null) {
+                return "observed record carries no crt.sh id or issuer id";
+            }
+            if (row.serialNumber() == null) {
+                return "observed record carries no serial number";
+            }
+            try {
+                row.issuanceKey();
+            } catch (IllegalArgumentException e) {
+                return e.getMessage();
+            }
+            if (observed.backfill() && (row.notBefore() == null || row.notAfter() == null)) {
+                return "backfill row without validity cannot be recorded without its certificate";
+            }
+            return null;
+        }
     }
 }

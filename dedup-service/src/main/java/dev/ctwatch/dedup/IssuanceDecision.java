@@ -1,6 +1,7 @@
 package dev.ctwatch.dedup;
 
 import dev.ctwatch.events.Anomaly;
+import dev.ctwatch.events.CertificateIdentity;
 import dev.ctwatch.events.CrtShRow;
 import dev.ctwatch.events.IssuanceKey;
 import java.util.ArrayList;
@@ -23,11 +24,21 @@ public final class IssuanceDecision {
         SERIAL_REUSE
     }
 
+    /** TBS hash of an issuance recorded from crt.sh's row without its certificate (backfill). */
+    public static final String UNKNOWN_TBS = "";
+
     private IssuanceDecision() {}
 
+    /**
+     * @param tbsHash the new certificate's TBS hash, or null when it was not downloaded (backfill)
+     */
     public static Kind decide(List<String> storedTbsHashes, String tbsHash) {
         if (storedTbsHashes.isEmpty()) {
             return Kind.NEW;
+        }
+        // without both hashes, same issuer and serial is all we can compare: the safe reading is a twin
+        if (tbsHash == null || storedTbsHashes.contains(UNKNOWN_TBS)) {
+            return Kind.TWIN;
         }
         return storedTbsHashes.contains(tbsHash) ? Kind.TWIN : Kind.SERIAL_REUSE;
     }
@@ -36,17 +47,17 @@ public final class IssuanceDecision {
      * Whether crt.sh served a certificate other than the one its row describes: serials compared as
      * integers, issuers by their CN and O attributes (crt.sh and the JDK order and quote DNs differently).
      */
-    public static Optional<Anomaly> rowMismatch(CrtShRow row, ParsedCertificate certificate) {
+    public static Optional<Anomaly> rowMismatch(CrtShRow row, CertificateIdentity certificate) {
         List<String> problems = new ArrayList<>();
         if (row.serialNumber() != null
-                && !IssuanceKey.parseSerial(row.serialNumber()).equals(certificate.serial())) {
-            problems.add("row serial " + row.serialNumber() + " but certificate serial "
-                    + certificate.identity().serialHex());
+                && !IssuanceKey.parseSerial(row.serialNumber())
+                        .equals(IssuanceKey.parseSerial(certificate.serialHex()))) {
+            problems.add("row serial " + row.serialNumber() + " but certificate serial " + certificate.serialHex());
         }
         if (row.issuerName() != null) {
             for (String type : List.of("CN", "O")) {
                 String fromRow = attribute(splitCrtShDn(row.issuerName()), type);
-                String fromCert = attribute(rfc2253(certificate.identity().issuerDn()), type);
+                String fromCert = attribute(rfc2253(certificate.issuerDn()), type);
                 if (fromRow != null && fromCert != null && !fromRow.equalsIgnoreCase(fromCert)) {
                     problems.add(
                             "row issuer " + type + "=" + fromRow + " but certificate issuer " + type + "=" + fromCert);

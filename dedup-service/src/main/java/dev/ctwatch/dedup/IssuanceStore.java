@@ -6,7 +6,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.sql.Timestamp;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The dedup tables. Every "first sighting" is one insert against a unique constraint, so two
@@ -23,6 +26,23 @@ public class IssuanceStore {
                 .setParameter(1, crtShId)
                 .getResultList()
                 .isEmpty();
+    }
+
+    /** Which of these crt.sh ids are already recorded: one query for a whole batch. */
+    @SuppressWarnings("unchecked")
+    public Set<Long> knownIds(Collection<Long> crtShIds) {
+        if (crtShIds.isEmpty()) {
+            return Set.of();
+        }
+        List<Number> known = em.createNativeQuery(
+                        "select crtsh_id from {h-schema}crtsh_entry where crtsh_id = any(cast(?1 as bigint[]))")
+                .setParameter(1, crtShIds.toArray(Long[]::new))
+                .getResultList();
+        Set<Long> ids = new HashSet<>();
+        for (Number n : known) {
+            ids.add(n.longValue());
+        }
+        return ids;
     }
 
     /** Records a crt.sh id; false when it was already recorded. Needs a transaction. */
@@ -45,17 +65,27 @@ public class IssuanceStore {
 
     /** Inserts the issuance unless it exists; returns its id either way. */
     public long insertIssuance(long issuerCaId, String issuerName, CertificateIdentity id, Anomaly anomaly) {
+        return insertIssuance(issuerCaId, issuerName, id, anomaly, true);
+    }
+
+    /**
+     * Inserts an issuance known only from crt.sh's row (backfill): its TBS hash is stored as
+     * {@link IssuanceDecision#UNKNOWN_TBS}.
+     */
+    public long insertIssuance(
+            long issuerCaId, String issuerName, CertificateIdentity id, Anomaly anomaly, boolean downloaded) {
         @SuppressWarnings("unchecked")
         List<Number> inserted = em.createNativeQuery("""
                         insert into {h-schema}issuance (issuer_ca_id, serial_hex, tbs_sha256, issuer_name, issuer_dn, subject_dn,
-                                              dns_names, not_before, not_after, precertificate, sha256_fingerprint, anomaly)
-                        values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                              dns_names, not_before, not_after, precertificate, sha256_fingerprint, anomaly,
+                                              downloaded)
+                        values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                         on conflict on constraint issuance_identity do nothing
                         returning id
                         """)
                 .setParameter(1, issuerCaId)
                 .setParameter(2, id.serialHex())
-                .setParameter(3, id.tbsSha256())
+                .setParameter(3, id.tbsSha256() == null ? IssuanceDecision.UNKNOWN_TBS : id.tbsSha256())
                 .setParameter(4, issuerName == null ? "" : issuerName)
                 .setParameter(5, id.issuerDn())
                 .setParameter(6, id.subjectDn())
@@ -65,6 +95,7 @@ public class IssuanceStore {
                 .setParameter(10, id.precertificate())
                 .setParameter(11, id.sha256Fingerprint())
                 .setParameter(12, anomaly == null ? null : anomaly.kind().name())
+                .setParameter(13, downloaded)
                 .getResultList();
         if (!inserted.isEmpty()) {
             return inserted.get(0).longValue();
@@ -73,7 +104,7 @@ public class IssuanceStore {
                                 "select id from {h-schema}issuance where issuer_ca_id = ?1 and serial_hex = ?2 and tbs_sha256 = ?3")
                         .setParameter(1, issuerCaId)
                         .setParameter(2, id.serialHex())
-                        .setParameter(3, id.tbsSha256())
+                        .setParameter(3, id.tbsSha256() == null ? IssuanceDecision.UNKNOWN_TBS : id.tbsSha256())
                         .getSingleResult())
                 .longValue();
     }
@@ -82,6 +113,30 @@ public class IssuanceStore {
         em.createNativeQuery("update {h-schema}crtsh_entry set issuance_id = ?1 where crtsh_id = ?2")
                 .setParameter(1, issuanceId)
                 .setParameter(2, crtShId)
+                .executeUpdate();
+    }
+
+    /** Fills in what a download told about an issuance first recorded from crt.sh's row. */
+    public void completeBackfilled(long issuerCaId, CertificateIdentity id) {
+        em.createNativeQuery("""
+                        update {h-schema}issuance set tbs_sha256 = ?1, issuer_dn = ?2, subject_dn = ?3, sha256_fingerprint = ?4,
+                               precertificate = ?5, downloaded = true
+                        where issuer_ca_id = ?6 and serial_hex = ?7 and tbs_sha256 = ''
+                        """)
+                .setParameter(1, id.tbsSha256())
+                .setParameter(2, id.issuerDn())
+                .setParameter(3, id.subjectDn())
+                .setParameter(4, id.sha256Fingerprint())
+                .setParameter(5, id.precertificate())
+                .setParameter(6, issuerCaId)
+                .setParameter(7, id.serialHex())
+                .executeUpdate();
+    }
+
+    /** Deletes issuances (and, by cascade, their crt.sh ids) that expired before the cutoff. */
+    public int deleteExpiredBefore(java.time.Instant cutoff) {
+        return em.createNativeQuery("delete from {h-schema}issuance where not_after < ?1")
+                .setParameter(1, Timestamp.from(cutoff))
                 .executeUpdate();
     }
 }

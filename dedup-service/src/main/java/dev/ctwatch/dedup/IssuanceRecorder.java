@@ -1,0 +1,132 @@
+package dev.ctwatch.dedup;
+
+import dev.ctwatch.events.Anomaly;
+import dev.ctwatch.events.CertificateDiscovered;
+import dev.ctwatch.events.CertificateIdentity;
+import dev.ctwatch.events.CertificateObserved;
+import dev.ctwatch.events.CrtShRow;
+import dev.ctwatch.events.IssuanceKey;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+/**
+ * Records one unseen crt.sh id and emits its issuance when it is new, in one transaction.
+ *
+ * <p>The event is sent through an emitter and awaited inside the transaction rather than returned
+ * from an {@code @Outgoing} method: the broker must acknowledge it before the transaction that
+ * marks the id as seen commits, or a crash in between would lose it. The reverse crash
+ * (acknowledged, not committed) re-emits it on redelivery, which the notifier's delivery log absorbs.
+ */
+@ApplicationScoped
+public class IssuanceRecorder {
+    private static final Logger LOG = Logger.getLogger(IssuanceRecorder.class);
+
+    @Inject
+    IssuanceStore store;
+
+    @Inject
+    @Channel("certificates-discovered")
+    MutinyEmitter<CertificateDiscovered> discovered;
+
+    @Inject
+    DedupConfig config;
+
+    @Inject
+    MeterRegistry metrics;
+
+    /** A row whose certificate was downloaded. */
+    public IssuanceDecision.Kind recordDownloaded(CertificateObserved observed, ParsedCertificate certificate) {
+        return QuarkusTransaction.requiringNew()
+                .call(() -> record(observed, certificate.identity(), certificate.der()));
+    }
+
+    /**
+     * A backfill row, recorded from crt.sh's row alone: onboarding a domain with thousands of
+     * certificates must not cost one rate-limited download each. The event carries no DER.
+     */
+    public IssuanceDecision.Kind recordBackfill(CertificateObserved observed) {
+        return QuarkusTransaction.requiringNew().call(() -> record(observed, identityFromRow(observed.row()), null));
+    }
+
+    private IssuanceDecision.Kind record(CertificateObserved observed, CertificateIdentity identity, byte[] der) {
+        CrtShRow row = observed.row();
+        if (!store.claimCrtShId(row.id())) {
+            count("repeat");
+            return null;
+        }
+        IssuanceKey key = new IssuanceKey(row.issuerCaId(), IssuanceKey.parseSerial(identity.serialHex()));
+        List<String> known = store.tbsHashes(row.issuerCaId(), identity.serialHex());
+        IssuanceDecision.Kind kind = IssuanceDecision.decide(known, identity.tbsSha256());
+        Anomaly anomaly = null;
+        if (kind == IssuanceDecision.Kind.SERIAL_REUSE) {
+            anomaly = new Anomaly(
+                    Anomaly.Kind.SERIAL_REUSE,
+                    "serial " + identity.serialHex() + " of issuer " + row.issuerCaId()
+                            + " was already used for a different certificate (TBS " + known + ")");
+        } else if (der != null) {
+            anomaly = IssuanceDecision.rowMismatch(row, identity).orElse(null);
+        }
+        long issuanceId = store.insertIssuance(row.issuerCaId(), row.issuerName(), identity, anomaly, der != null);
+        if (kind == IssuanceDecision.Kind.TWIN && der != null && known.contains(IssuanceDecision.UNKNOWN_TBS)) {
+            store.completeBackfilled(row.issuerCaId(), identity);
+        }
+        store.linkCrtShId(row.id(), issuanceId);
+        count(kind.name().toLowerCase());
+        if (kind == IssuanceDecision.Kind.TWIN) {
+            return kind;
+        }
+        if (anomaly != null) {
+            LOG.warnf("issuance %s: %s %s", key, anomaly.kind(), anomaly.detail());
+        }
+        CertificateDiscovered event = new CertificateDiscovered(
+                key,
+                List.of(row.id()),
+                row.issuerName(),
+                der == null ? null : Base64.getEncoder().encodeToString(der),
+                identity,
+                observed.matches(),
+                observed.backfill(),
+                anomaly,
+                Instant.now());
+        discovered
+                .sendMessage(Message.of(event)
+                        .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                                .withKey(key.toString())
+                                .build()))
+                .await()
+                .atMost(config.publishTimeout());
+        return kind;
+    }
+
+    /** What crt.sh's row says about a certificate; the DN is crt.sh's spelling. */
+    static CertificateIdentity identityFromRow(CrtShRow row) {
+        return new CertificateIdentity(
+                IssuanceKey.parseSerial(row.serialNumber()).toString(16),
+                row.issuerName(),
+                row.commonName() == null ? null : "CN=" + row.commonName(),
+                row.names().stream()
+                        .filter(n -> !n.contains("@") && !n.contains(" "))
+                        .toList(),
+                List.of(),
+                CrtShRow.parseUtc(row.notBefore()),
+                CrtShRow.parseUtc(row.notAfter()),
+                false,
+                null,
+                null,
+                null);
+    }
+
+    private void count(String outcome) {
+        metrics.counter("ctwatch.dedup.rows", "outcome", outcome).increment();
+    }
+}

@@ -1,0 +1,154 @@
+package dev.ctwatch.dedup;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.ctwatch.events.CertificateObserved;
+import dev.ctwatch.events.EventJson;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Rows whose certificate crt.sh could not give within the retry budget. They wait in PostgreSQL
+ * (surviving restarts) and a scheduled job retries them with a doubling delay, so a crt.sh outage
+ * neither drops them nor holds up the other rows of their partition.
+ */
+@ApplicationScoped
+public class PendingDownloads {
+    private static final Logger LOG = Logger.getLogger(PendingDownloads.class);
+    private static final int BATCH = 20;
+
+    @Inject
+    EntityManager em;
+
+    @Inject
+    CertificateSource certificates;
+
+    @Inject
+    IssuanceRecorder recorder;
+
+    @Inject
+    DeadLetters deadLetters;
+
+    @Inject
+    DedupConfig config;
+
+    private final AtomicLong waiting = new AtomicLong();
+
+    @Inject
+    PendingDownloads(MeterRegistry metrics) {
+        metrics.gauge("ctwatch.dedup.pending.downloads", waiting);
+    }
+
+    /** Parks a row for a later download; a row already parked keeps its schedule. */
+    public void park(CertificateObserved observed, String reason) {
+        String json;
+        try {
+            json = EventJson.mapper().writeValueAsString(observed);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("an observed row that was just read must serialise", e);
+        }
+        QuarkusTransaction.requiringNew()
+                .run(() -> em.createNativeQuery("""
+                        insert into {h-schema}pending_download (crtsh_id, observed, next_attempt_at, last_error)
+                        values (?1, ?2, ?3, ?4) on conflict do nothing
+                        """)
+                        .setParameter(1, observed.row().id())
+                        .setParameter(2, json)
+                        .setParameter(
+                                3,
+                                Timestamp.from(
+                                        Instant.now().plus(config.download().retryDelay())))
+                        .setParameter(4, reason)
+                        .executeUpdate());
+        LOG.warnf("crt.sh id %d parked for a later download: %s", observed.row().id(), reason);
+        refreshGauge();
+    }
+
+    @Scheduled(every = "${dedup.download.pending-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void retryDue() {
+        List<Object[]> due = QuarkusTransaction.requiringNew().call(() -> due(Instant.now()));
+        for (Object[] row : due) {
+            retry(((Number) row[0]).longValue(), (String) row[1], ((Number) row[2]).intValue());
+        }
+        refreshGauge();
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Object[]> due(Instant now) {
+        return em.createNativeQuery("""
+                        select crtsh_id, observed, attempts from {h-schema}pending_download
+                        where next_attempt_at <= ?1 order by next_attempt_at limit ?2
+                        """)
+                .setParameter(1, Timestamp.from(now))
+                .setParameter(2, BATCH)
+                .getResultList();
+    }
+
+    private void retry(long crtShId, String json, int attempts) {
+        CertificateObserved observed;
+        try {
+            observed = EventJson.mapper().readValue(json, CertificateObserved.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("pending row " + crtShId + " no longer reads", e);
+        }
+        try {
+            ParsedCertificate certificate = certificates.fetch(crtShId);
+            recorder.recordDownloaded(observed, certificate);
+            delete(crtShId);
+        } catch (CertificateParseException e) {
+            deadLetters.send(observed, "crt.sh served no usable certificate for id " + crtShId + ": " + e.getMessage());
+            delete(crtShId);
+        } catch (CertificateSource.Unavailable e) {
+            if (attempts + 1 >= config.download().maxAttempts()) {
+                deadLetters.send(observed, "gave up after " + (attempts + 1) + " download attempts: " + e.getMessage());
+                delete(crtShId);
+            } else {
+                reschedule(crtShId, attempts + 1, e.getMessage());
+            }
+        }
+    }
+
+    /** Doubling delay from the configured first delay, capped. */
+    static Duration backoff(Duration first, Duration max, int attempts) {
+        Duration delay = first.multipliedBy(1L << Math.min(attempts - 1, 20));
+        return delay.compareTo(max) > 0 ? max : delay;
+    }
+
+    private void reschedule(long crtShId, int attempts, String error) {
+        Duration delay =
+                backoff(config.download().retryDelay(), config.download().maxRetryDelay(), attempts);
+        QuarkusTransaction.requiringNew()
+                .run(() -> em.createNativeQuery("""
+                        update {h-schema}pending_download set attempts = ?1, next_attempt_at = ?2, last_error = ?3
+                        where crtsh_id = ?4
+                        """)
+                        .setParameter(1, attempts)
+                        .setParameter(2, Timestamp.from(Instant.now().plus(delay)))
+                        .setParameter(3, error)
+                        .setParameter(4, crtShId)
+                        .executeUpdate());
+    }
+
+    private void delete(long crtShId) {
+        QuarkusTransaction.requiringNew()
+                .run(() -> em.createNativeQuery("delete from {h-schema}pending_download where crtsh_id = ?1")
+                        .setParameter(1, crtShId)
+                        .executeUpdate());
+    }
+
+    private void refreshGauge() {
+        waiting.set(QuarkusTransaction.requiringNew()
+                .call(() -> ((Number) em.createNativeQuery("select count(*) from {h-schema}pending_download")
+                                .getSingleResult())
+                        .longValue()));
+    }
+}
