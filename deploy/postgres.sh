@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # PostgreSQL at 127.0.0.1:5432 for ctwatch: installs and starts the server where it is absent,
 # then makes sure the application role and databases exist (idempotent).
-#   deploy/postgres.sh [database ...]     default databases: ctwatch ctwatch_test
+#   deploy/postgres.sh [--recreate] [database ...]   default databases: ctwatch ctwatch_test
+#   --recreate drops the named databases first (the test run starts from an empty schema).
+#   deploy/postgres.sh --drop database ...               drops them and stops there
 # Role and password: CTWATCH_DB_USER / CTWATCH_DB_PASSWORD (default ctwatch / ctwatch, local use only).
 set -euo pipefail
 user="${CTWATCH_DB_USER:-ctwatch}"
 password="${CTWATCH_DB_PASSWORD:-ctwatch}"
+recreate=
+drop_only=
+case "${1:-}" in
+  --recreate) recreate=1; shift ;;
+  --drop) recreate=1; drop_only=1; shift ;;
+esac
 databases=("$@")
 [ ${#databases[@]} -gt 0 ] || databases=(ctwatch ctwatch_test)
 
@@ -40,9 +48,13 @@ if [ "$(admin_psql -c "select 1 from pg_roles where rolname = '$user'")" != "1" 
   admin_psql -c "create role \"$user\" login createdb password '$password'"
 fi
 for db in "${databases[@]}"; do
+  if [ -n "$recreate" ]; then
+    admin_psql -c "drop database if exists \"$db\" with (force)"
+    [ -z "$drop_only" ] || continue
+  fi
   if [ "$(admin_psql -c "select 1 from pg_database where datname = '$db'")" != "1" ]; then
     admin_psql -c "create database \"$db\" owner \"$user\""
     echo "postgres: created database $db"
   fi
 done
-echo "postgres: ready at 127.0.0.1:5432 (role $user; databases ${databases[*]})"
+[ -n "$drop_only" ] || echo "postgres: ready at 127.0.0.1:5432 (role $user; databases ${databases[*]})"

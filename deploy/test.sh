@@ -15,7 +15,10 @@ if ! command -v nsd >/dev/null || ! command -v dig >/dev/null; then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends nsd dnsutils >/dev/null
 fi
 
-deploy/postgres.sh ctwatch_test
+# a fresh database per run: migrations edited during development never meet an old schema,
+# and two runs side by side never share one
+test_db="ctwatch_test_$$"
+deploy/postgres.sh --recreate "$test_db"
 
 started_kafka=
 if ! deploy/kafka.sh status; then
@@ -26,11 +29,12 @@ else
 fi
 cleanup() {
   [ -z "$started_kafka" ] || deploy/kafka.sh stop || true
+  deploy/postgres.sh --drop "$test_db" >/dev/null || true
 }
 trap cleanup EXIT
 
 export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}"
-export QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:5432/ctwatch_test"
+export QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:5432/$test_db"
 export QUARKUS_DATASOURCE_USERNAME="${CTWATCH_DB_USER:-ctwatch}"
 export QUARKUS_DATASOURCE_PASSWORD="${CTWATCH_DB_PASSWORD:-ctwatch}"
 

@@ -380,5 +380,12 @@ class PipelineEndToEndTest {
         if (dnsDir != null) {
             exec(REPO.resolve("deploy/dns.sh").toString(), "stop", dnsDir.toString());
         }
+        if (jdbcUrl != null) {
+            String base = System.getenv().getOrDefault("CTWATCH_TEST_PG", "jdbc:postgresql://127.0.0.1:5432/");
+            try (Connection c = DriverManager.getConnection(base + "postgres", dbUser(), dbPassword())) {
+                c.createStatement()
+                        .execute("drop database if exists " + jdbcUrl.substring(base.length()) + " with (force)");
+            }
+        }
     }
 }
