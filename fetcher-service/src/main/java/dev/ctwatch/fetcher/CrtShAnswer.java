@@ -6,6 +6,8 @@ import dev.ctwatch.events.CrtShRow;
 import dev.ctwatch.events.EventJson;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -23,11 +25,35 @@ public final class CrtShAnswer {
         UNAVAILABLE,
         /** A JSON body that is not crt.sh's row shape. */
         MALFORMED,
+        /** Another 4xx, e.g. 403 for a blocked User-Agent: the operator must act, retrying will not help. */
+        REFUSED,
         /** The rows were read but the broker did not acknowledge them all. */
-        PUBLISH_FAILED
+        PUBLISH_FAILED,
+        /** crt.sh was not asked: the circuit breaker is open after repeated failures. */
+        CIRCUIT_OPEN;
+
+        /** Worth another attempt before the next regular poll. */
+        public boolean retryable() {
+            return this == UNAVAILABLE || this == PUBLISH_FAILED || this == CIRCUIT_OPEN;
+        }
     }
 
-    public record Result(Outcome outcome, long rows, long identityRows, String detail) {
+    /**
+     * @param retryAfter how long crt.sh (or the open breaker) asked us to wait, else null
+     */
+    public record Result(Outcome outcome, long rows, long identityRows, String detail, Duration retryAfter) {
+        public Result(Outcome outcome, long rows, long identityRows, String detail) {
+            this(outcome, rows, identityRows, detail, null);
+        }
+
+        public Result withRetryAfter(Duration wait) {
+            return new Result(outcome, rows, identityRows, detail, wait);
+        }
+
+        public Result withDetail(String text) {
+            return new Result(outcome, rows, identityRows, text, retryAfter);
+        }
+
         /** crt.sh caps an identity query at 10,000 identity rows and does not say so in JSON. */
         public boolean truncated() {
             return identityRows >= 10_000;
@@ -38,12 +64,18 @@ public final class CrtShAnswer {
 
     /** Classifies by status and content type before any body is read. */
     public static Result classify(int status, String contentType) {
-        if (status == 200 && contentType != null && contentType.toLowerCase().startsWith("application/json")) {
+        if (status == 200
+                && contentType != null
+                && contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
             return null;
         }
         if (status == 200) {
             return new Result(Outcome.INPUT_ERROR, 0, 0, "crt.sh answered 200 with " + contentType + ", not JSON");
         }
+        if (status >= 400 && status < 500 && status != 429 && status != 408) {
+            return new Result(Outcome.REFUSED, 0, 0, "crt.sh answered HTTP " + status);
+        }
+        // 429, 5xx (502 and 503 under load) and anything odd: crt.sh may answer later
         return new Result(Outcome.UNAVAILABLE, 0, 0, "crt.sh answered HTTP " + status);
     }
 

@@ -30,14 +30,20 @@ public class CrtShFreshnessCheck implements HealthCheck {
         var polls = poller.lastPolls();
         for (WatchEntry entry : poller.watchlist().entries()) {
             PollLog.Poll poll = polls.get(entry.domain());
-            Instant since = poll == null || poll.lastSuccessAt() == null ? startedAt : poll.lastSuccessAt();
+            Instant lastSuccess = poller.lastSuccess(entry.domain());
+            // until its first poll in this run, an entry is judged from the start of this run
+            Instant since =
+                    lastSuccess == null || (poll == null && lastSuccess.isBefore(startedAt)) ? startedAt : lastSuccess;
             Duration age = Duration.between(since, now);
             response.withData(
-                    entry.domain(), poll == null ? "not polled yet" : poll.outcome() + ", last success " + since);
+                    entry.domain(),
+                    (poll == null ? "not polled yet" : poll.outcome().name()) + ", last success "
+                            + (lastSuccess == null ? "never" : lastSuccess));
             if (age.compareTo(bound) > 0) {
                 response.down();
             }
         }
+        response.withData("crt.sh circuit breaker", poller.breakerState().name());
         return response.build();
     }
 }

@@ -5,21 +5,37 @@ import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
-/** Configuration of the fetcher: what to watch and how often crt.sh is asked. */
+/** Configuration of the fetcher: what to watch, how often and how politely crt.sh is asked. */
 @ConfigMapping(prefix = "fetcher")
 public interface FetcherConfig {
 
-    /** The watched domains. */
-    List<Entry> watchlist();
+    /** The watched domains; replaced by the entries of {@link #watchlistFile()} when that is set. */
+    Optional<List<Entry>> watchlist();
+
+    /**
+     * A mounted file of watch entries (a Kubernetes ConfigMap): {@code .yaml}/{@code .yml},
+     * {@code .json} or {@code .properties}. When set, its entries replace {@link #watchlist()} and
+     * it is re-read whenever its modification time changes.
+     */
+    Optional<String> watchlistFile();
+
+    /** How often the modification time of {@link #watchlistFile()} is checked. */
+    @WithDefault("PT30S")
+    Duration watchlistReloadInterval();
 
     /** How often every entry is polled. */
     @WithDefault("PT10M")
     Duration pollInterval();
 
-    /** Delay of the first poll after start-up, so the broker connection settles first. */
-    @WithDefault("5s")
-    String initialDelay();
+    /** Delay before the first polls, which are then spread at random over one poll interval. */
+    @WithDefault("PT5S")
+    Duration initialDelay();
+
+    /** How often the scheduler looks for due polls and retries; the granularity of every delay. */
+    @WithDefault("1s")
+    String tick();
 
     /** Ready only while every entry had a successful poll within this bound (or the service is younger). */
     @WithDefault("PT1H")
@@ -33,6 +49,9 @@ public interface FetcherConfig {
     @WithDefault("ctwatch/0.1 (certificate transparency monitor)")
     String userAgent();
 
+    /** How crt.sh is called. Its base URL is {@code quarkus.rest-client.crtsh.url}. */
+    CrtSh crtsh();
+
     interface Entry {
         /** A DNS name; IDNs are converted to punycode. */
         String domain();
@@ -43,5 +62,43 @@ public interface FetcherConfig {
 
         /** Labels that travel with every event of this entry, for routing (e.g. team=payments). */
         Map<String, String> labels();
+    }
+
+    interface CrtSh {
+        /** Requests to crt.sh in flight at once, over the whole service. */
+        @WithDefault("1")
+        int maxInFlight();
+
+        /** Least time between the starts of two requests (crt.sh allows about one a second per IP). */
+        @WithDefault("PT2S")
+        Duration minSpacing();
+
+        /** TCP connect timeout. */
+        @WithDefault("PT10S")
+        Duration connectTimeout();
+
+        /** How long crt.sh may take to start answering; it holds requests in its rate limiter. */
+        @WithDefault("PT90S")
+        Duration responseTimeout();
+
+        /** How long reading a whole answer may take before the connection is dropped. */
+        @WithDefault("PT10M")
+        Duration bodyTimeout();
+
+        /** First retry delay of a failed poll; doubled per retry, with jitter. */
+        @WithDefault("PT15S")
+        Duration initialBackoff();
+
+        /** Longest retry delay (a Retry-After header is honoured up to this, too). */
+        @WithDefault("PT10M")
+        Duration maxBackoff();
+
+        /** Consecutive failed requests after which the circuit breaker opens. */
+        @WithDefault("5")
+        int breakerFailureThreshold();
+
+        /** How long an open breaker lets no request through before it tries one. */
+        @WithDefault("PT5M")
+        Duration breakerOpenDuration();
     }
 }

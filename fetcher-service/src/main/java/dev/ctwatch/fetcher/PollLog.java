@@ -1,15 +1,24 @@
 package dev.ctwatch.fetcher;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
 
-/** The last poll of each entry and its last success: what the watchlist API and readiness report. */
+/**
+ * The last poll of each entry and its successes: what the watchlist API and readiness report. The
+ * first and last success are kept in PostgreSQL ({@link WatchState}), so a restarted fetcher
+ * neither backfills an entry again nor forgets when it last succeeded.
+ */
 @ApplicationScoped
 public class PollLog {
+    private static final Logger LOG = Logger.getLogger(PollLog.class);
 
     public record Poll(
             String entry,
@@ -21,9 +30,13 @@ public class PollLog {
             boolean truncated,
             boolean backfill,
             String detail,
-            Instant lastSuccessAt) {}
+            Instant lastSuccessAt,
+            Instant nextPollAt,
+            boolean nextIsRetry) {}
 
     private final Map<String, Poll> last = new ConcurrentHashMap<>();
+    private final Map<String, Instant> firstSuccess = new ConcurrentHashMap<>();
+    private final Map<String, Instant> lastSuccess = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lastSuccessSeconds = new ConcurrentHashMap<>();
     private final MeterRegistry metrics;
 
@@ -31,15 +44,43 @@ public class PollLog {
         this.metrics = metrics;
     }
 
-    public boolean hadSuccess(String entry) {
-        Poll poll = last.get(entry);
-        return poll != null && poll.lastSuccessAt() != null;
+    /** Reads what earlier runs stored; called once at start-up. */
+    void load() {
+        List<WatchState> states = QuarkusTransaction.requiringNew().call(() -> WatchState.<WatchState>listAll());
+        for (WatchState state : states) {
+            if (state.firstSuccessAt != null) {
+                firstSuccess.put(state.domain, state.firstSuccessAt);
+            }
+            if (state.lastSuccessAt != null) {
+                lastSuccess.put(state.domain, state.lastSuccessAt);
+                gauge(state.domain).set(state.lastSuccessAt.getEpochSecond());
+            }
+        }
     }
 
-    Poll record(String entry, Instant at, CrtShAnswer.Result result, long published, long rejected, boolean backfill) {
+    /** Whether the entry ever had a successful poll, in this run or an earlier one. */
+    public boolean hadSuccess(String entry) {
+        return firstSuccess.containsKey(entry);
+    }
+
+    public Instant lastSuccess(String entry) {
+        return lastSuccess.get(entry);
+    }
+
+    Poll record(
+            String entry,
+            Instant at,
+            CrtShAnswer.Result result,
+            long published,
+            long rejected,
+            boolean backfill,
+            PollSchedule.Decision next) {
         boolean success = result.outcome() == CrtShAnswer.Outcome.SUCCESS;
-        Poll previous = last.get(entry);
-        Instant lastSuccess = success ? at : previous == null ? null : previous.lastSuccessAt();
+        if (success) {
+            firstSuccess.putIfAbsent(entry, at);
+            lastSuccess.put(entry, at);
+            gauge(entry).set(at.getEpochSecond());
+        }
         Poll poll = new Poll(
                 entry,
                 at,
@@ -50,19 +91,44 @@ public class PollLog {
                 result.truncated(),
                 backfill && success,
                 result.detail(),
-                lastSuccess);
+                lastSuccess.get(entry),
+                next.nextAt(),
+                next.retry());
         last.put(entry, poll);
-        if (success) {
-            lastSuccessSeconds
-                    .computeIfAbsent(
-                            entry,
-                            e -> metrics.gauge(
-                                    "ctwatch.fetch.last.success.timestamp.seconds",
-                                    io.micrometer.core.instrument.Tags.of("entry", e),
-                                    new AtomicLong()))
-                    .set(at.getEpochSecond());
-        }
+        store(poll);
         return poll;
+    }
+
+    private void store(Poll poll) {
+        try {
+            QuarkusTransaction.requiringNew().run(() -> {
+                WatchState found = WatchState.findById(poll.entry());
+                WatchState state = found == null ? new WatchState() : found;
+                state.domain = poll.entry();
+                if (state.firstSuccessAt == null) {
+                    state.firstSuccessAt = firstSuccess.get(poll.entry());
+                }
+                state.lastSuccessAt = poll.lastSuccessAt();
+                state.lastPollAt = poll.at();
+                state.lastOutcome = poll.outcome().name();
+                state.lastRows = poll.rows();
+                state.lastTruncated = poll.truncated();
+                if (found == null) {
+                    state.persist();
+                }
+            });
+        } catch (RuntimeException e) {
+            // the poll itself succeeded; only a restart before the next stored poll would backfill again
+            LOG.errorf("could not store the poll state of %s: %s", poll.entry(), e.getMessage());
+            metrics.counter("ctwatch.fetch.state.store.failures").increment();
+        }
+    }
+
+    private AtomicLong gauge(String entry) {
+        return lastSuccessSeconds.computeIfAbsent(
+                entry,
+                e -> metrics.gauge(
+                        "ctwatch.fetch.last.success.timestamp.seconds", Tags.of("entry", e), new AtomicLong()));
     }
 
     public Map<String, Poll> lastPolls() {

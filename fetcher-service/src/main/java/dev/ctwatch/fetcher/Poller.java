@@ -5,30 +5,33 @@ import dev.ctwatch.events.CrtShRow;
 import dev.ctwatch.events.IssuanceKey;
 import dev.ctwatch.events.WatchMatch;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.ws.rs.ProcessingException;
-import jakarta.ws.rs.core.HttpHeaders;
-import jakarta.ws.rs.core.Response;
-import java.io.InputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.random.RandomGenerator;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
-import org.eclipse.microprofile.rest.client.inject.RestClient;
 import org.jboss.logging.Logger;
 
-/** Polls crt.sh for each watch entry and publishes every matching row, keyed by issuance. */
+/** Polls crt.sh for each watch entry on its schedule and publishes every matching row, keyed by issuance. */
+@Startup
 @ApplicationScoped
 public class Poller {
     private static final Logger LOG = Logger.getLogger(Poller.class);
@@ -36,8 +39,7 @@ public class Poller {
     private static final int PUBLISH_CHUNK = 500;
 
     @Inject
-    @RestClient
-    CrtShClient crtSh;
+    CrtShSearch crtSh;
 
     @Inject
     @Channel("certificates-observed")
@@ -52,73 +54,128 @@ public class Poller {
     @Inject
     MeterRegistry metrics;
 
-    Watchlist watchlist;
-    Clock clock = Clock.systemUTC();
+    private volatile Watchlist watchlist;
+    private volatile FileTime watchlistFileTime;
+    private PollSchedule schedule;
+    private final Clock clock = Clock.systemUTC();
 
     /** crt.sh ids already acknowledged by the broker: not published again while the service runs. */
     private final Set<Long> published = ConcurrentHashMap.newKeySet();
 
-    @jakarta.annotation.PostConstruct
+    /** Runs at start-up (the bean is {@code @Startup}): an invalid watchlist stops the service here. */
+    @PostConstruct
     void init() {
-        watchlist = Watchlist.from(config);
+        watchlist = loadWatchlist();
+        RandomGenerator random = RandomGenerator.getDefault();
+        schedule = new PollSchedule(
+                config.pollInterval(),
+                config.initialDelay(),
+                new Backoff(config.crtsh().initialBackoff(), config.crtsh().maxBackoff(), random),
+                random);
+        schedule.watch(domains(watchlist), clock.instant());
+        pollLog.load();
+        LOG.infof(
+                "watching %d entries, each polled every %s", watchlist.entries().size(), config.pollInterval());
     }
 
     public Watchlist watchlist() {
         return watchlist;
     }
 
-    @Scheduled(
-            every = "${fetcher.poll-interval}",
-            delayed = "${fetcher.initial-delay}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void pollAll() {
-        for (WatchEntry entry : watchlist.entries()) {
-            poll(entry);
+    public CircuitBreaker.State breakerState() {
+        return crtSh.breakerState();
+    }
+
+    /** When the entry is polled next, and whether that is a retry. */
+    public PollSchedule.Slot slot(String domain) {
+        return schedule.slot(domain);
+    }
+
+    @Scheduled(every = "${fetcher.tick}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void tick() {
+        for (String domain : schedule.due(clock.instant())) {
+            watchlist.entry(domain).ifPresent(this::poll);
         }
+    }
+
+    /** A mounted ConfigMap changes without a restart: re-read the file when its modification time moves. */
+    @Scheduled(every = "${fetcher.watchlist-reload-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void reloadWatchlist() {
+        if (config.watchlistFile().isEmpty()) {
+            return;
+        }
+        Path file = Path.of(config.watchlistFile().get());
+        try {
+            FileTime modified = Files.getLastModifiedTime(file);
+            if (modified.equals(watchlistFileTime)) {
+                return;
+            }
+            Watchlist reloaded = new Watchlist(WatchlistFile.read(file));
+            watchlistFileTime = modified;
+            watchlist = reloaded;
+            schedule.watch(domains(reloaded), clock.instant());
+            metrics.counter("ctwatch.fetch.watchlist.reloads", "outcome", "success")
+                    .increment();
+            LOG.infof(
+                    "watchlist reloaded from %s: %d entries",
+                    file, reloaded.entries().size());
+        } catch (IOException | RuntimeException e) {
+            // keep polling the last good list; the operator sees the error and the counter
+            metrics.counter("ctwatch.fetch.watchlist.reloads", "outcome", "failure")
+                    .increment();
+            LOG.errorf("watchlist file %s not reloaded, keeping the current list: %s", file, e.getMessage());
+        }
+    }
+
+    private Watchlist loadWatchlist() {
+        if (config.watchlistFile().isPresent()) {
+            Path file = Path.of(config.watchlistFile().get());
+            try {
+                watchlistFileTime = Files.getLastModifiedTime(file);
+                return new Watchlist(WatchlistFile.read(file));
+            } catch (IOException e) {
+                throw new IllegalStateException("watchlist file " + file + " cannot be read: " + e.getMessage(), e);
+            }
+        }
+        return Watchlist.from(config);
     }
 
     /** Polls one entry now; synchronized so scheduled and on-demand polls never overlap. */
     public synchronized PollLog.Poll poll(WatchEntry entry) {
         Instant started = clock.instant();
-        Timer.Sample sample = Timer.start(metrics);
         boolean backfill = !pollLog.hadSuccess(entry.domain());
         List<Uni<Void>> inFlight = new ArrayList<>();
         List<Long> sent = new ArrayList<>();
         long[] counts = new long[2]; // published, rejected
         CrtShAnswer.Result result;
-        try (Response response = CrtShClient.search(crtSh, entry.domain())) {
-            result = CrtShAnswer.classify(response.getStatus(), response.getHeaderString(HttpHeaders.CONTENT_TYPE));
-            if (result == null) {
-                InputStream body = response.readEntity(InputStream.class);
-                result = CrtShAnswer.read(body, row -> {
-                    Message<CertificateObserved> message = toMessage(row, backfill, started, counts);
-                    if (message != null) {
-                        inFlight.add(observed.sendMessage(message));
-                        sent.add(row.id());
-                        if (inFlight.size() >= PUBLISH_CHUNK) {
-                            counts[0] += awaitAcks(inFlight, sent);
-                        }
+        try {
+            result = crtSh.search(entry.domain(), row -> {
+                Message<CertificateObserved> message = toMessage(row, backfill, started, counts);
+                if (message != null) {
+                    inFlight.add(observed.sendMessage(message));
+                    sent.add(row.id());
+                    if (inFlight.size() >= PUBLISH_CHUNK) {
+                        counts[0] += awaitAcks(inFlight, sent);
                     }
-                });
-            }
+                }
+            });
             // a poll is done only when the broker has acknowledged every row it published
             counts[0] += awaitAcks(inFlight, sent);
-        } catch (ProcessingException e) {
-            result = new CrtShAnswer.Result(
-                    CrtShAnswer.Outcome.UNAVAILABLE, 0, 0, "crt.sh unreachable: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            result = new CrtShAnswer.Result(CrtShAnswer.Outcome.UNAVAILABLE, 0, 0, "interrupted (shutting down)");
         } catch (RuntimeException e) {
-            // the broker did not acknowledge in time: the unacknowledged rows are published again next poll
+            // the broker did not acknowledge in time: the unacknowledged rows are published again next attempt
             result = new CrtShAnswer.Result(
                     CrtShAnswer.Outcome.PUBLISH_FAILED, 0, 0, "Kafka did not acknowledge the rows: " + e.getMessage());
         }
-        sample.stop(metrics.timer("ctwatch.fetch.crtsh.latency", "entry", entry.domain()));
-        metrics.counter(
-                        "ctwatch.fetch.polls",
-                        "entry",
-                        entry.domain(),
-                        "outcome",
-                        result.outcome().name().toLowerCase())
+        PollSchedule.Decision next = schedule.after(entry.domain(), clock.instant(), result);
+        String outcome = result.outcome().name().toLowerCase();
+        metrics.counter("ctwatch.fetch.polls", "entry", entry.domain(), "outcome", outcome)
                 .increment();
+        if (next.retry()) {
+            metrics.counter("ctwatch.fetch.retries", "entry", entry.domain()).increment();
+        }
         if (result.truncated()) {
             metrics.counter("ctwatch.fetch.truncated.polls", "entry", entry.domain())
                     .increment();
@@ -127,9 +184,11 @@ public class Poller {
                     entry.domain(), result.identityRows());
         }
         if (result.outcome() != CrtShAnswer.Outcome.SUCCESS) {
-            LOG.warnf("poll of %s failed (%s): %s", entry.domain(), result.outcome(), result.detail());
+            LOG.warnf(
+                    "poll of %s failed (%s): %s; next %s at %s",
+                    entry.domain(), result.outcome(), result.detail(), next.retry() ? "retry" : "poll", next.nextAt());
         }
-        return pollLog.record(entry.domain(), started, result, counts[0], counts[1], backfill);
+        return pollLog.record(entry.domain(), started, result, counts[0], counts[1], backfill, next);
     }
 
     private Message<CertificateObserved> toMessage(CrtShRow row, boolean backfill, Instant fetchedAt, long[] counts) {
@@ -177,7 +236,23 @@ public class Poller {
         return count;
     }
 
+    /** Forgets which rows were published, as a restart does (tests). */
+    void forgetPublished() {
+        published.clear();
+    }
+
+    public Instant lastSuccess(String domain) {
+        return pollLog.lastSuccess(domain);
+    }
+
     Map<String, PollLog.Poll> lastPolls() {
         return pollLog.lastPolls();
+    }
+
+    private static List<String> domains(Watchlist list) {
+        return list.entries().stream()
+                .map(WatchEntry::domain)
+                .filter(Objects::nonNull)
+                .toList();
     }
 }

@@ -12,7 +12,12 @@ import java.util.Optional;
 public final class Watchlist {
     private final Map<String, WatchEntry> entries = new LinkedHashMap<>();
 
+    /** An empty list is refused: a fetcher watching nothing looks exactly like one that finds nothing. */
     public Watchlist(List<WatchEntry> entries) {
+        if (entries.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "the watchlist is empty: configure fetcher.watchlist or fetcher.watchlist-file");
+        }
         for (WatchEntry entry : entries) {
             if (this.entries.putIfAbsent(entry.domain(), entry) != null) {
                 throw new IllegalArgumentException("watch entry '" + entry.domain() + "' is listed twice");
@@ -23,7 +28,7 @@ public final class Watchlist {
     /** Builds the list from configuration; an invalid entry stops start-up with its name in the message. */
     public static Watchlist from(FetcherConfig config) {
         List<WatchEntry> entries = new ArrayList<>();
-        for (FetcherConfig.Entry e : config.watchlist()) {
+        for (FetcherConfig.Entry e : config.watchlist().orElse(List.of())) {
             entries.add(new WatchEntry(e.domain(), e.includeSubdomains(), e.labels()));
         }
         return new Watchlist(entries);

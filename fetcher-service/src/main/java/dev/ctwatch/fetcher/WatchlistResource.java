@@ -8,6 +8,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -16,11 +17,18 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public class WatchlistResource {
 
+    /**
+     * @param nextPollAt when crt.sh is asked next for this entry
+     * @param nextIsRetry whether that is a retry of a failed poll
+     */
     public record EntryView(
             String domain,
             boolean includeSubdomains,
             Map<String, String> labels,
             PollLog.Poll lastPoll,
+            Instant lastSuccessAt,
+            Instant nextPollAt,
+            boolean nextIsRetry,
             String advice) {}
 
     @Inject
@@ -30,7 +38,7 @@ public class WatchlistResource {
     public List<EntryView> list() {
         Map<String, PollLog.Poll> polls = poller.lastPolls();
         return poller.watchlist().entries().stream()
-                .map(e -> view(e, polls.get(e.domain())))
+                .map(e -> view(e, polls.get(e.domain()), poller))
                 .toList();
     }
 
@@ -43,13 +51,22 @@ public class WatchlistResource {
         } catch (IllegalArgumentException e) {
             throw new NotFoundException(e.getMessage());
         }
-        return view(entry, poller.poll(entry));
+        return view(entry, poller.poll(entry), poller);
     }
 
-    private static EntryView view(WatchEntry entry, PollLog.Poll poll) {
+    private static EntryView view(WatchEntry entry, PollLog.Poll poll, Poller poller) {
         String advice = poll != null && poll.truncated()
                 ? "crt.sh truncated the answer at 10,000 identity rows: split this entry into narrower ones"
                 : null;
-        return new EntryView(entry.domain(), entry.includeSubdomains(), entry.labels(), poll, advice);
+        PollSchedule.Slot slot = poller.slot(entry.domain());
+        return new EntryView(
+                entry.domain(),
+                entry.includeSubdomains(),
+                entry.labels(),
+                poll,
+                poller.lastSuccess(entry.domain()),
+                slot == null ? null : slot.nextAt(),
+                slot != null && slot.retry() > 0,
+                advice);
     }
 }

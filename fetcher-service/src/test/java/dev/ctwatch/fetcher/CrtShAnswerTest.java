@@ -45,6 +45,12 @@ class CrtShAnswerTest {
                 .isEqualTo(CrtShAnswer.Outcome.INPUT_ERROR);
         assertThat(CrtShAnswer.classify(503, "text/plain").outcome()).isEqualTo(CrtShAnswer.Outcome.UNAVAILABLE);
         assertThat(CrtShAnswer.classify(429, null).outcome()).isEqualTo(CrtShAnswer.Outcome.UNAVAILABLE);
+        assertThat(CrtShAnswer.classify(502, "text/html").outcome()).isEqualTo(CrtShAnswer.Outcome.UNAVAILABLE);
+        // a blocked User-Agent: retrying cannot help, the operator must act
+        assertThat(CrtShAnswer.classify(403, "text/html").outcome()).isEqualTo(CrtShAnswer.Outcome.REFUSED);
+        assertThat(CrtShAnswer.Outcome.UNAVAILABLE.retryable()).isTrue();
+        assertThat(CrtShAnswer.Outcome.INPUT_ERROR.retryable()).isFalse();
+        assertThat(CrtShAnswer.Outcome.REFUSED.retryable()).isFalse();
     }
 
     @Test

@@ -1,0 +1,44 @@
+package dev.ctwatch.fetcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class RateLimiterTest {
+
+    @Test
+    void requestStartsAreSpacedAndNeverOverlap() throws Exception {
+        RateLimiter limiter = new RateLimiter(1, Duration.ofMillis(100));
+        List<Long> starts = new CopyOnWriteArrayList<>();
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger maxInFlight = new AtomicInteger();
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Thread t = new Thread(() -> {
+                try (RateLimiter.Permit permit = limiter.acquire()) {
+                    starts.add(System.nanoTime());
+                    maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                    Thread.sleep(20);
+                    inFlight.decrementAndGet();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(maxInFlight).hasValue(1);
+        List<Long> sorted = starts.stream().sorted().toList();
+        for (int i = 1; i < sorted.size(); i++) {
+            assertThat(Duration.ofNanos(sorted.get(i) - sorted.get(i - 1)))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(95));
+        }
+    }
+}
