@@ -24,8 +24,8 @@ import org.apache.kafka.clients.admin.NewTopic;
  * answers each test sets.
  */
 public class DedupTestResources implements QuarkusTestResourceLifecycleManager {
-    static final String RUN = UUID.randomUUID().toString().substring(0, 8);
-    static final String OBSERVED = "ctwatch.certificates.observed.v1.test-" + RUN;
+    public static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+    public static final String OBSERVED = "ctwatch.certificates.observed.v1.test-" + RUN;
     static final String DISCOVERED = "ctwatch.certificates.discovered.v1.test-" + RUN;
     static final String DLQ = OBSERVED + ".dlq";
 
@@ -94,7 +94,7 @@ public class DedupTestResources implements QuarkusTestResourceLifecycleManager {
         return config;
     }
 
-    static Admin admin() {
+    public static Admin admin() {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         return Admin.create(props);
