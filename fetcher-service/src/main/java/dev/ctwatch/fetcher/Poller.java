@@ -7,8 +7,6 @@ import dev.ctwatch.events.WatchMatch;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -27,7 +24,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
 import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
 /** Polls crt.sh for each watch entry on its schedule and publishes every matching row, keyed by issuance. */
@@ -35,15 +34,16 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class Poller {
     private static final Logger LOG = Logger.getLogger(Poller.class);
-    /** Rows handed to the emitter before waiting for the broker, bounding memory and the emitter buffer. */
-    private static final int PUBLISH_CHUNK = 500;
+    /** Records a poll keeps unacknowledged at most; below the channel's max-inflight-messages. */
+    private static final int PUBLISH_WINDOW = 1000;
 
     @Inject
     CrtShSearch crtSh;
 
     @Inject
     @Channel("certificates-observed")
-    MutinyEmitter<CertificateObserved> observed;
+    @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 2 * PUBLISH_WINDOW)
+    Emitter<CertificateObserved> observed;
 
     @Inject
     FetcherConfig config;
@@ -144,27 +144,24 @@ public class Poller {
     public synchronized PollLog.Poll poll(WatchEntry entry) {
         Instant started = clock.instant();
         boolean backfill = !pollLog.hadSuccess(entry.domain());
-        List<Uni<Void>> inFlight = new ArrayList<>();
-        List<Long> sent = new ArrayList<>();
+        PublishWindow window = new PublishWindow(PUBLISH_WINDOW);
         long[] counts = new long[2]; // published, rejected
         CrtShAnswer.Result result;
         try {
             result = crtSh.search(entry.domain(), row -> {
                 Message<CertificateObserved> message = toMessage(row, backfill, started, counts);
                 if (message != null) {
-                    inFlight.add(observed.sendMessage(message));
-                    sent.add(row.id());
-                    if (inFlight.size() >= PUBLISH_CHUNK) {
-                        counts[0] += awaitAcks(inFlight, sent);
-                    }
+                    long id = row.id();
+                    observed.send(track(window, message, () -> published.add(id)));
                 }
             });
             // a poll is done only when the broker has acknowledged every row it published
-            counts[0] += awaitAcks(inFlight, sent);
+            counts[0] = window.awaitAll(config.publishTimeout());
+            metrics.counter("ctwatch.fetch.rows.published").increment(counts[0]);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             result = new CrtShAnswer.Result(CrtShAnswer.Outcome.UNAVAILABLE, 0, 0, "interrupted (shutting down)");
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | java.util.concurrent.TimeoutException e) {
             // the broker did not acknowledge in time: the unacknowledged rows are published again next attempt
             result = new CrtShAnswer.Result(
                     CrtShAnswer.Outcome.PUBLISH_FAILED, 0, 0, "Kafka did not acknowledge the rows: " + e.getMessage());
@@ -222,18 +219,15 @@ public class Poller {
                         .build());
     }
 
-    /** Waits until the broker acknowledged every row in flight; returns how many there were. */
-    private int awaitAcks(List<Uni<Void>> inFlight, List<Long> sent) {
-        int count = inFlight.size();
-        if (count == 0) {
-            return 0;
+    private <T> Message<T> track(PublishWindow window, Message<T> message, Runnable onAck) {
+        try {
+            return window.track(message, config.publishTimeout(), onAck);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing", e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
-        Uni.join().all(inFlight).andFailFast().await().atMost(config.publishTimeout());
-        published.addAll(sent);
-        metrics.counter("ctwatch.fetch.rows.published").increment(count);
-        inFlight.clear();
-        sent.clear();
-        return count;
     }
 
     /** Forgets which rows were published, as a restart does (tests). */
