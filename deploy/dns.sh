@@ -85,6 +85,9 @@ server:
     # Debian's build rate-limits at 200 qps per /24 otherwise
     rrl-ratelimit: 0
     rrl-whitelist-ratelimit: 0
+# Debian enables the control port (127.0.0.1:8952): a second NSD on the machine could not start
+remote-control:
+    control-enable: no
 EOF
     for z in "${zones[@]}"; do
       printf 'zone:\n    name: %s\n    zonefile: %s.zone\n' "$z" "$z"

@@ -1,5 +1,6 @@
 package dev.ctwatch.caa;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 
@@ -8,11 +9,19 @@ import java.util.Objects;
  *
  * @param name the name queried
  * @param owner owner of the records (the alias target when the name is an alias), or null
- * @param ttlSeconds smallest TTL of the records, or null
+ * @param ttlSeconds smallest TTL of the records and aliases; for an empty answer the negative TTL
+ *     (SOA minimum); null when unknown or for an error
  * @param detail NXDOMAIN / NODATA for an empty answer, the failure for an error, the alias chain
+ * @param fetchedAt when the answer came from DNS (a cached answer keeps it)
  */
 public record CaaAnswer(
-        Status status, String name, String owner, List<CaaProperty> records, Long ttlSeconds, String detail) {
+        Status status,
+        String name,
+        String owner,
+        List<CaaProperty> records,
+        Long ttlSeconds,
+        String detail,
+        Instant fetchedAt) {
 
     public enum Status {
         /** NOERROR with CAA records. */
@@ -31,15 +40,16 @@ public record CaaAnswer(
         }
     }
 
-    public static CaaAnswer records(String name, String owner, List<CaaProperty> records, long ttl, String detail) {
-        return new CaaAnswer(Status.RECORDS, name, owner, records, ttl, detail);
+    public static CaaAnswer records(
+            String name, String owner, List<CaaProperty> records, long ttl, String detail, Instant fetchedAt) {
+        return new CaaAnswer(Status.RECORDS, name, owner, records, ttl, detail, fetchedAt);
     }
 
-    public static CaaAnswer empty(String name, String detail) {
-        return new CaaAnswer(Status.EMPTY, name, null, List.of(), null, detail);
+    public static CaaAnswer empty(String name, Long negativeTtl, String detail, Instant fetchedAt) {
+        return new CaaAnswer(Status.EMPTY, name, null, List.of(), negativeTtl, detail, fetchedAt);
     }
 
-    public static CaaAnswer error(String name, String detail) {
-        return new CaaAnswer(Status.ERROR, name, null, List.of(), null, detail);
+    public static CaaAnswer error(String name, String detail, Instant fetchedAt) {
+        return new CaaAnswer(Status.ERROR, name, null, List.of(), null, detail, fetchedAt);
     }
 }

@@ -14,6 +14,12 @@ public interface CaaAuditConfig {
     /** How CAA records are looked up. */
     Dns dns();
 
+    /** How long answers are kept. */
+    Cache cache();
+
+    /** The stored history of CAA observations. */
+    History history();
+
     /**
      * Issuer overrides: the key is an Authority Key Identifier (lowercase hex), an issuer {@code O=}
      * or an issuer {@code CN=} value, the value the CAA identities of that issuer. A matching
@@ -37,5 +43,40 @@ public interface CaaAuditConfig {
         /** Retries per server after a timeout or I/O error (a SERVFAIL answer is not retried). */
         @WithDefault("2")
         int retries();
+
+        /** Most CNAME/DNAME links followed in one lookup; a longer chain is an error. */
+        @WithDefault("16")
+        int maxAliases();
+    }
+
+    interface Cache {
+        /** Answers (negative ones too) are kept at least this long, whatever their TTL. */
+        @WithDefault("PT10S")
+        Duration minTtl();
+
+        /** ... and at most this long, so a change is seen within it. */
+        @WithDefault("PT5M")
+        Duration maxTtl();
+
+        /** Most names cached; beyond it expired entries are dropped, then the oldest. */
+        @WithDefault("100000")
+        int maxEntries();
+    }
+
+    interface History {
+        /** How often the CAA of every watched name is looked up afresh and stored. */
+        @WithDefault("PT5M")
+        Duration snapshotInterval();
+
+        /**
+         * Two observations further apart than this leave a gap in the history: an unchanged answer
+         * then starts a new row, and a window with a gap cannot be graded SUSTAINED.
+         */
+        @WithDefault("PT15M")
+        Duration maxGap();
+
+        /** A name stays watched this long after the last certificate that carried it. */
+        @WithDefault("P120D")
+        Duration watchFor();
     }
 }

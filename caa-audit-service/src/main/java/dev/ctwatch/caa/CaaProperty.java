@@ -34,4 +34,29 @@ public record CaaProperty(int flags, String tag, String value) {
         }
         return sb.append('"').toString();
     }
+
+    /** Reads {@link #presentation()} back (as stored in the history). */
+    public static CaaProperty parsePresentation(String text) {
+        int sp1 = text.indexOf(' ');
+        int sp2 = sp1 < 0 ? -1 : text.indexOf(' ', sp1 + 1);
+        if (sp2 < 0 || text.length() < sp2 + 3 || text.charAt(sp2 + 1) != '"' || !text.endsWith("\"")) {
+            throw new IllegalArgumentException("not a CAA presentation form: " + text);
+        }
+        int flags = Integer.parseInt(text.substring(0, sp1));
+        String tag = text.substring(sp1 + 1, sp2);
+        String quoted = text.substring(sp2 + 2, text.length() - 1);
+        StringBuilder value = new StringBuilder();
+        for (int i = 0; i < quoted.length(); i++) {
+            char c = quoted.charAt(i);
+            if (c != '\\') {
+                value.append(c);
+            } else if (i + 3 < quoted.length() && Character.isDigit(quoted.charAt(i + 1))) {
+                value.append((char) Integer.parseInt(quoted.substring(i + 1, i + 4)));
+                i += 3;
+            } else {
+                value.append(quoted.charAt(++i));
+            }
+        }
+        return new CaaProperty(flags, tag, value.toString());
+    }
 }

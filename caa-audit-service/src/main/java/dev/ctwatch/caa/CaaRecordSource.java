@@ -1,11 +1,13 @@
 package dev.ctwatch.caa;
 
+import java.util.concurrent.CompletionStage;
+
 /** Where the evaluator gets CAA record sets from: DNS in production, a scenario table in tests. */
 @FunctionalInterface
 public interface CaaRecordSource {
     /**
      * The CAA record set at exactly {@code name} (no trailing dot), aliases followed, no climbing.
-     * DNS failures are {@link CaaAnswer.Status#ERROR} answers, not exceptions.
+     * DNS failures complete normally as {@link CaaAnswer.Status#ERROR} answers.
      */
-    CaaAnswer lookup(String name);
+    CompletionStage<CaaAnswer> lookup(String name);
 }

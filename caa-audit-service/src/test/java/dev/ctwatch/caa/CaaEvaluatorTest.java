@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -77,6 +78,36 @@ class CaaEvaluatorTest {
         records("www.error-above.test", p(0, "issue", "letsencrypt.org"));
         error("errtld", "SERVFAIL");
         records("alias.test", "target.example", p(0, "issue", "ca.example.net"));
+        // RFC 8657 parameters the auditor can or cannot satisfy
+        records(
+                "accounturi-twice.test",
+                p(0, "issue", "letsencrypt.org; accounturi=https://a.example/1; accounturi=https://a.example/2"));
+        records("accounturi-empty.test", p(0, "issue", "letsencrypt.org; accounturi="));
+        records("accounturi-relative.test", p(0, "issue", "letsencrypt.org; accounturi=acct/1"));
+        records("methods-empty.test", p(0, "issue", "letsencrypt.org; validationmethods="));
+        records("methods-comma.test", p(0, "issue", "letsencrypt.org; validationmethods=,"));
+        records("methods-unknown.test", p(0, "issue", "letsencrypt.org; validationmethods=carrier-pigeon"));
+        records(
+                "methods-twice.test",
+                p(0, "issue", "letsencrypt.org; validationmethods=dns-01; validationmethods=http-01"));
+        records("methods-ca.test", p(0, "issue", "letsencrypt.org; ValidationMethods=ca-tbr-7"));
+        records(
+                "both-params.test",
+                p(0, "issue", "letsencrypt.org; accounturi=https://acme.example/acct/1; validationmethods=dns-01"));
+        // grammar corners
+        records("params-only.test", p(0, "issue", "; accounturi=https://acme.example/acct/1"));
+        records("tabs.test", p(0, "issue", "\tletsencrypt.org\t"));
+        records("semicolon-only.test", p(0, "issue", "letsencrypt.org;"));
+        records("equals-in-value.test", p(0, "issue", "letsencrypt.org; a=b=c,d"));
+        records("space-in-value.test", p(0, "issue", "letsencrypt.org; a=b c"));
+        records("underscore.test", p(0, "issue", "lets_encrypt.org"));
+        records("space-in-domain.test", p(0, "issue", "letsencrypt .org"));
+        // flags: only 128 is the critical bit (RFC 8659 §4.1); a critical iodef is known
+        records("flag-one.test", p(1, "tbs", "Unknown"), p(0, "issue", "letsencrypt.org"));
+        records("crit-iodef.test", p(128, "iodef", "mailto:x@crit-iodef.test"), p(0, "issue", "letsencrypt.org"));
+        records("crit-uppercase.test", p(128, "TBS", "Unknown"), p(0, "issue", "letsencrypt.org"));
+        records("mixedcase-wild.test", p(0, "issue", "letsencrypt.org"), p(0, "IsSuEwIlD", ";"));
+        records("geotrust.test", p(0, "issue", "geotrust.com"));
     }
 
     static Stream<Arguments> scenarios() {
@@ -136,13 +167,105 @@ class CaaEvaluatorTest {
                 Arguments.of("www.error-above.test", PERMITTED, "www.error-above.test"),
                 Arguments.of("x.errtld", ERROR, "errtld"),
                 // the set found through an alias is the set of the queried name
-                Arguments.of("alias.test", FORBIDDEN, "alias.test"));
+                Arguments.of("alias.test", FORBIDDEN, "alias.test"),
+                // RFC 8657: a repeated or invalid accounturi / validationmethods accepts nothing
+                Arguments.of("accounturi-twice.test", FORBIDDEN, "accounturi-twice.test"),
+                Arguments.of("accounturi-empty.test", FORBIDDEN, "accounturi-empty.test"),
+                Arguments.of("accounturi-relative.test", FORBIDDEN, "accounturi-relative.test"),
+                Arguments.of("methods-empty.test", FORBIDDEN, "methods-empty.test"),
+                Arguments.of("methods-comma.test", FORBIDDEN, "methods-comma.test"),
+                Arguments.of("methods-unknown.test", FORBIDDEN, "methods-unknown.test"),
+                Arguments.of("methods-twice.test", FORBIDDEN, "methods-twice.test"),
+                Arguments.of("methods-ca.test", CONDITIONAL, "methods-ca.test"),
+                Arguments.of("both-params.test", CONDITIONAL, "both-params.test"),
+                // grammar: parameters without an issuer name nobody; tabs and a lone ';' are legal
+                Arguments.of("params-only.test", FORBIDDEN, "params-only.test"),
+                Arguments.of("tabs.test", PERMITTED, "tabs.test"),
+                Arguments.of("semicolon-only.test", PERMITTED, "semicolon-only.test"),
+                Arguments.of("equals-in-value.test", PERMITTED, "equals-in-value.test"),
+                Arguments.of("space-in-value.test", FORBIDDEN, "space-in-value.test"),
+                Arguments.of("underscore.test", FORBIDDEN, "underscore.test"),
+                Arguments.of("space-in-domain.test", FORBIDDEN, "space-in-domain.test"),
+                // flags
+                Arguments.of("flag-one.test", PERMITTED, "flag-one.test"),
+                Arguments.of("crit-iodef.test", PERMITTED, "crit-iodef.test"),
+                Arguments.of("crit-uppercase.test", FORBIDDEN, "crit-uppercase.test"),
+                // tag case applies to issuewild too
+                Arguments.of("*.mixedcase-wild.test", FORBIDDEN, "mixedcase-wild.test"),
+                Arguments.of("mixedcase-wild.test", PERMITTED, "mixedcase-wild.test"),
+                // identity sets: another CA's name does not authorise this one
+                Arguments.of("geotrust.test", FORBIDDEN, "geotrust.test"),
+                // Onion names are exempt (BR 3.2.2.8), nothing is queried
+                Arguments.of("abc.onion", PERMITTED, null));
+    }
+
+    static Stream<Arguments> contexts() {
+        return Stream.of(
+                // name, account URI, validation method, expected
+                Arguments.of("accounturi.test", "https://acme.example/acct/1", null, PERMITTED),
+                Arguments.of("accounturi.test", "https://acme.example/acct/2", null, FORBIDDEN),
+                Arguments.of("methods.test", null, "dns-01", PERMITTED),
+                Arguments.of("methods.test", null, "DNS-01", PERMITTED),
+                Arguments.of("methods.test", null, "http-01", FORBIDDEN),
+                Arguments.of("methods-ca.test", null, "ca-tbr-7", PERMITTED),
+                Arguments.of("both-params.test", "https://acme.example/acct/1", null, CONDITIONAL),
+                Arguments.of("both-params.test", "https://acme.example/acct/1", "dns-01", PERMITTED),
+                Arguments.of("both-params.test", "https://acme.example/acct/1", "http-01", FORBIDDEN),
+                Arguments.of("accounturi-twice.test", "https://a.example/1", null, FORBIDDEN));
+    }
+
+    @ParameterizedTest(name = "{0} account {1} method {2} -> {3}")
+    @MethodSource("contexts")
+    void knownAccountOrMethodDecidesRfc8657Parameters(String name, String account, String method, CaaOutcome outcome) {
+        NameAudit audit = audit(name, LE, new IssuanceContext(account, method));
+
+        assertThat(audit.outcome()).as(audit.detail()).isEqualTo(outcome);
+    }
+
+    @Test
+    void anyOfTheIssuersIdentitiesAuthorises() {
+        NameAudit audit = audit("geotrust.test", List.of("digicert.com", "GeoTrust.com"), IssuanceContext.UNKNOWN);
+
+        assertThat(audit.outcome()).isEqualTo(PERMITTED);
+    }
+
+    @Test
+    void findingFollowsTheSuggestedWordingWithItsEvidenceWindow() {
+        CertificateAudited audited = evaluator(new ArrayList<>())
+                .audit(certificate(List.of("deny.test"), null), LE)
+                .toCompletableFuture()
+                .join();
+
+        Finding finding = audited.finding();
+        // notBefore is NOW - 1 h; the window opens 8 h before it (TTL 300 s is shorter)
+        assertThat(finding.evidenceWindowStart()).isEqualTo(NOW.minusSeconds(3600 + 8 * 3600));
+        assertThat(finding.evidenceWindowEnd()).isEqualTo(NOW);
+        assertThat(finding.summary())
+                .contains(
+                        "Possible CAA non-compliance (unconfirmed). Certificate serial 3ffeea57322e24cd6fd207682f59ead324f")
+                .contains(
+                        "At 2026-12-04T10:20:00Z the relevant CAA record set for deny.test, found at deny.test (TTL 300 s")
+                .contains("issue authorises nobody")
+                .contains("may rely on a lookup made up to 8 hours earlier")
+                .contains("Evidence window: 2026-12-04T01:20:00Z to 2026-12-04T10:20:00Z")
+                .doesNotContain("mis-issued");
+    }
+
+    @Test
+    void aWildcardAndItsBaseNameShareOneClimb() {
+        List<String> queried = new ArrayList<>();
+        evaluator(queried)
+                .audit(certificate(List.of("*.www.climb.test", "www.climb.test"), null), LE)
+                .toCompletableFuture()
+                .join();
+
+        assertThat(queried).containsExactly("www.climb.test", "climb.test");
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
     @MethodSource("scenarios")
     void outcomeOfOneName(String name, CaaOutcome outcome, String owner) {
-        NameAudit audit = evaluator(new ArrayList<>()).auditName(name, LE);
+        NameAudit audit = audit(name, LE, IssuanceContext.UNKNOWN);
 
         assertThat(audit.outcome()).as(audit.detail()).isEqualTo(outcome);
         assertThat(audit.relevantOwner()).isEqualTo(owner);
@@ -152,7 +275,7 @@ class CaaEvaluatorTest {
 
     @Test
     void recordsAreReportedInPresentationFormWithTheirTtl() {
-        NameAudit audit = evaluator(new ArrayList<>()).auditName("www.wild.test", LE);
+        NameAudit audit = audit("www.wild.test", LE, IssuanceContext.UNKNOWN);
 
         assertThat(audit.records()).containsExactly("0 issue \";\"", "0 issuewild \"letsencrypt.org\"");
         assertThat(audit.ttlSeconds()).isEqualTo(300L);
@@ -161,14 +284,17 @@ class CaaEvaluatorTest {
     @Test
     void climbsFromTheNameToTheTldAndNeverQueriesTheRootOrTheWildcardLabel() {
         List<String> queried = new ArrayList<>();
-        evaluator(queried).auditName("*.a.b.nocaa.test", LE);
+        evaluator(queried)
+                .auditName("*.a.b.nocaa.test", LE, IssuanceContext.UNKNOWN)
+                .toCompletableFuture()
+                .join();
 
         assertThat(queried).containsExactly("a.b.nocaa.test", "b.nocaa.test", "nocaa.test", "test");
     }
 
     @Test
     void errorDetailNamesTheFailedLevel() {
-        NameAudit audit = evaluator(new ArrayList<>()).auditName("www.servfail.test", LE);
+        NameAudit audit = audit("www.servfail.test", LE, IssuanceContext.UNKNOWN);
 
         assertThat(audit.detail()).contains("servfail.test").contains("SERVFAIL");
         assertThat(audit.records()).isEmpty();
@@ -188,7 +314,10 @@ class CaaEvaluatorTest {
     @ParameterizedTest(name = "{0} for {1} -> {2}")
     @MethodSource("verdicts")
     void verdictOfACertificate(List<String> names, List<String> identities, CaaVerdict verdict) {
-        CertificateAudited audited = evaluator(new ArrayList<>()).audit(certificate(names, null), identities);
+        CertificateAudited audited = evaluator(new ArrayList<>())
+                .audit(certificate(names, null), identities)
+                .toCompletableFuture()
+                .join();
 
         assertThat(audited.verdict()).isEqualTo(verdict);
         assertThat(audited.finding() != null).isEqualTo(verdict == CaaVerdict.POSSIBLE_NON_COMPLIANCE);
@@ -198,7 +327,9 @@ class CaaEvaluatorTest {
     @Test
     void findingForForbiddenNames() {
         CertificateAudited audited = evaluator(new ArrayList<>())
-                .audit(certificate(List.of("present.test", "deny.test", "www.climb.test"), null), LE);
+                .audit(certificate(List.of("present.test", "deny.test", "www.climb.test"), null), LE)
+                .toCompletableFuture()
+                .join();
 
         Finding finding = audited.finding();
         assertThat(finding.summary())
@@ -213,7 +344,10 @@ class CaaEvaluatorTest {
     @Test
     void unknownIssuerQueriesNoDnsAndMakesNoFinding() {
         List<String> queried = new ArrayList<>();
-        CertificateAudited audited = evaluator(queried).audit(certificate(List.of("deny.test"), null), List.of());
+        CertificateAudited audited = evaluator(queried)
+                .audit(certificate(List.of("deny.test"), null), List.of())
+                .toCompletableFuture()
+                .join();
 
         assertThat(audited.verdict()).isEqualTo(CaaVerdict.UNKNOWN_ISSUER);
         assertThat(audited.finding()).isNull();
@@ -224,7 +358,9 @@ class CaaEvaluatorTest {
     @Test
     void namesAreLowerCasedAndDeduplicated() {
         CertificateAudited audited = evaluator(new ArrayList<>())
-                .audit(certificate(List.of("Present.TEST", "present.test.", "*.Wild.test"), null), LE);
+                .audit(certificate(List.of("Present.TEST", "present.test.", "*.Wild.test"), null), LE)
+                .toCompletableFuture()
+                .join();
 
         assertThat(audited.names()).extracting(NameAudit::name).containsExactly("present.test", "*.wild.test");
     }
@@ -234,18 +370,29 @@ class CaaEvaluatorTest {
         Anomaly anomaly = new Anomaly(Anomaly.Kind.SERIAL_REUSE, "same serial, other TBS");
         CertificateDiscovered discovered = certificate(List.of("present.test"), anomaly);
 
-        CertificateAudited audited = evaluator(new ArrayList<>()).audit(discovered, LE);
+        CertificateAudited audited = evaluator(new ArrayList<>())
+                .audit(discovered, LE)
+                .toCompletableFuture()
+                .join();
 
         assertThat(audited.certificate()).isEqualTo(discovered);
         assertThat(audited.certificate().anomaly()).isEqualTo(anomaly);
         assertThat(audited.verdict()).isEqualTo(CaaVerdict.COMPLIANT);
     }
 
+    private static NameAudit audit(String name, List<String> identities, IssuanceContext context) {
+        return evaluator(new ArrayList<>())
+                .auditName(name, identities, context)
+                .toCompletableFuture()
+                .join();
+    }
+
     private static CaaEvaluator evaluator(List<String> queried) {
         CaaRecordSource fake = name -> {
             assertThat(name).doesNotStartWith("*");
             queried.add(name);
-            return ZONE.getOrDefault(name, CaaAnswer.empty(name, "NXDOMAIN"));
+            return CompletableFuture.completedFuture(
+                    ZONE.getOrDefault(name, CaaAnswer.empty(name, 60L, "NXDOMAIN", NOW)));
         };
         return new CaaEvaluator(fake, Clock.fixed(NOW, ZoneOffset.UTC));
     }
@@ -284,14 +431,14 @@ class CaaEvaluatorTest {
     }
 
     private static void records(String name, String owner, CaaProperty... properties) {
-        ZONE.put(name, CaaAnswer.records(name, owner, List.of(properties), 300, null));
+        ZONE.put(name, CaaAnswer.records(name, owner, List.of(properties), 300, null, NOW));
     }
 
     private static void empty(String name, String detail) {
-        ZONE.put(name, CaaAnswer.empty(name, detail));
+        ZONE.put(name, CaaAnswer.empty(name, 60L, detail, NOW));
     }
 
     private static void error(String name, String detail) {
-        ZONE.put(name, CaaAnswer.error(name, detail));
+        ZONE.put(name, CaaAnswer.error(name, detail, NOW));
     }
 }
