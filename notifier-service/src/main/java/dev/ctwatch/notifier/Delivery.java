@@ -15,12 +15,17 @@ import java.util.Objects;
 @Table(name = "delivery")
 @IdClass(Delivery.Key.class)
 public class Delivery extends PanacheEntityBase {
+    public static final String PENDING = "PENDING";
     public static final String SENT = "SENT";
     public static final String FAILED = "FAILED";
+    public static final String DEAD = "DEAD";
 
     @Id
     @Column(name = "issuance_key")
     public String issuanceKey;
+
+    @Id
+    public String route;
 
     @Id
     public String channel;
@@ -40,16 +45,21 @@ public class Delivery extends PanacheEntityBase {
     @Column(name = "last_error")
     public String lastError;
 
+    @Column(name = "next_attempt_at")
+    public Instant nextAttemptAt;
+
     /** Composite primary key. */
     public static class Key implements Serializable {
         public String issuanceKey;
+        public String route;
         public String channel;
         public String recipient;
 
         public Key() {}
 
-        public Key(String issuanceKey, String channel, String recipient) {
+        public Key(String issuanceKey, String route, String channel, String recipient) {
             this.issuanceKey = issuanceKey;
+            this.route = route;
             this.channel = channel;
             this.recipient = recipient;
         }
@@ -58,13 +68,14 @@ public class Delivery extends PanacheEntityBase {
         public boolean equals(Object o) {
             return o instanceof Key k
                     && Objects.equals(issuanceKey, k.issuanceKey)
+                    && Objects.equals(route, k.route)
                     && Objects.equals(channel, k.channel)
                     && Objects.equals(recipient, k.recipient);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(issuanceKey, channel, recipient);
+            return Objects.hash(issuanceKey, route, channel, recipient);
         }
     }
 }

@@ -1,13 +1,9 @@
 package dev.ctwatch.notifier;
 
-import dev.ctwatch.notifier.MailRenderer.RenderedMail;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.quarkus.mailer.Mail;
 import io.quarkus.mailer.Mailer;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.transaction.Transactional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,51 +11,42 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Sends one rendered mail to one recipient, at most once per issuance, through the delivery log. */
+/**
+ * Sends one rendered mail (text and HTML) to one recipient over SMTP. STARTTLS and login come from
+ * the Quarkus mailer configuration ({@code QUARKUS_MAILER_START_TLS}, {@code _LOGIN},
+ * {@code _USERNAME}, {@code _PASSWORD} from the environment).
+ */
 @ApplicationScoped
 public class MailChannel {
-    public static final String CHANNEL = "mail";
-
-    private final DeliveryLog log;
     private final Mailer mailer;
     private final NotifierConfig config;
-    private final Timer sendTimer;
     private final ExecutorService smtp = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "notifier-smtp");
         thread.setDaemon(true);
         return thread;
     });
 
-    MailChannel(DeliveryLog log, Mailer mailer, NotifierConfig config, MeterRegistry registry) {
-        this.log = log;
+    MailChannel(Mailer mailer, NotifierConfig config) {
         this.mailer = mailer;
         this.config = config;
-        this.sendTimer = Timer.builder("ctwatch.notify.send")
-                .description("Time to hand one notification to the channel")
-                .tag("channel", CHANNEL)
-                .register(registry);
     }
 
-    /**
-     * Claims and sends in one transaction: true when sent now, false when it had been delivered
-     * already. A failed send throws and rolls the claim back, so the next attempt sends it.
-     */
-    @Transactional(rollbackOn = Exception.class)
-    public boolean deliver(String issuanceKey, String recipient, RenderedMail rendered) {
-        if (!log.claim(issuanceKey, CHANNEL, recipient)) {
-            return false;
-        }
-        Mail mail = Mail.withText(recipient, rendered.subject(), rendered.text())
-                .setHtml(rendered.html())
+    /** Every SMTP failure is worth a retry: the relay may be down, busy or greylisting. */
+    public SendResult send(String recipient, Outbound message) {
+        Mail mail = Mail.withText(recipient, message.subject(), message.text())
+                .setHtml(message.html())
                 .setFrom(config.mail().from());
-        // Blocking send inside the transaction: commit only after the SMTP server accepted the mail.
-        sendTimer.record(() -> send(mail));
-        return true;
+        try {
+            send(mail);
+            return SendResult.sent();
+        } catch (RuntimeException e) {
+            return SendResult.retry("SMTP: " + e, null);
+        }
     }
 
     /**
-     * Waits for the mail on a thread of our own: blocking on the Vert.x mail client from the
-     * messaging worker (a Vert.x context) deadlocks, its SMTP callbacks queue behind the waiting task.
+     * Waits for the mail on a thread of our own: blocking on the Vert.x mail client from a Vert.x
+     * context (messaging worker, scheduler) deadlocks, its SMTP callbacks queue behind the waiting task.
      */
     private void send(Mail mail) {
         Future<?> sending = smtp.submit(() -> mailer.send(mail));

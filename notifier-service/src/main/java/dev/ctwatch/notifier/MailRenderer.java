@@ -18,7 +18,7 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * Renders one audited certificate as a mail: subject, plain text and HTML.
+ * Renders one audited certificate (or a digest of several) as a mail: subject, plain text and HTML.
  *
  * <p>Everything taken from a certificate or DNS is untrusted (anyone can get a certificate for a
  * name they control, and names, DNs and CAA records are free text): each value is reduced to one
@@ -51,6 +51,49 @@ public final class MailRenderer {
         return new RenderedMail(subject, text(headline, sections), html(headline, sections));
     }
 
+    /** One message listing the certificates of a digest. */
+    public RenderedMail render(Digest digest) {
+        String headline = cut(oneLine(digest.headline()), MAX_SUBJECT);
+        String subject = cut((subjectPrefix.isEmpty() ? "" : subjectPrefix + " ") + headline, MAX_SUBJECT);
+        List<Section> sections = digestSections(digest);
+        return new RenderedMail(subject, text(headline, sections), html(headline, sections));
+    }
+
+    static List<Section> digestSections(Digest digest) {
+        List<Section> sections = new ArrayList<>();
+        sections.add(new Section("What happened", List.of(Row.of("Digest", digest.explanation()))));
+        int n = 0;
+        for (CertificateAudited audited : digest.certificates().subList(0, Math.min(digest.size(), MAX_ITEMS))) {
+            sections.add(new Section(++n + ". " + firstAndMore(names(audited.certificate())), digestRows(audited)));
+        }
+        if (digest.size() > MAX_ITEMS) {
+            sections.add(new Section(
+                    "…", List.of(Row.of("More", "and " + (digest.size() - MAX_ITEMS) + " more certificates " + CUT))));
+        }
+        return sections;
+    }
+
+    /** The few fields of one certificate in a digest. */
+    static List<Row> digestRows(CertificateAudited audited) {
+        CertificateDiscovered certificate = audited.certificate();
+        CertificateIdentity identity = certificate.identity();
+        List<Row> rows = new ArrayList<>();
+        rows.add(new Row(
+                "crt.sh",
+                certificate.crtShIds().stream()
+                        .map(id -> "https://crt.sh/?id=" + id)
+                        .toList(),
+                true));
+        rows.add(Row.of("Issuer", value(identity != null ? identity.issuerDn() : certificate.issuerName())));
+        rows.add(Row.of("Serial", value(serial(certificate))));
+        if (identity != null) {
+            rows.add(Row.of("Valid", "from " + time(identity.notBefore()) + " to " + time(identity.notAfter())));
+            rows.add(Row.of("Type", identity.precertificate() ? "precertificate" : "certificate"));
+        }
+        rows.add(Row.of("CAA verdict", String.valueOf(audited.verdict())));
+        return rows;
+    }
+
     /** What happened, in one line: the subject and the first line of the body. */
     static String headline(CertificateAudited audited) {
         CertificateDiscovered certificate = audited.certificate();
@@ -72,7 +115,8 @@ public final class MailRenderer {
         return "New certificate for " + watched + ": " + firstAndMore(names);
     }
 
-    private static List<Section> sections(CertificateAudited audited) {
+    /** The message body as data, shared by the mail and Slack renderings. */
+    static List<Section> sections(CertificateAudited audited) {
         CertificateDiscovered certificate = audited.certificate();
         CertificateIdentity identity = certificate.identity();
         List<Section> sections = new ArrayList<>();
@@ -155,6 +199,9 @@ public final class MailRenderer {
             out.append("\n").append(section.title()).append("\n");
             for (Row row : section.rows()) {
                 String label = String.format("  %-16s", row.label() + ":");
+                if (!label.endsWith(" ")) {
+                    label += " "; // a long label ("Forbidden names") still gets a space before its value
+                }
                 List<String> values = row.values().isEmpty() ? List.of("-") : row.values();
                 for (int i = 0; i < values.size(); i++) {
                     out.append(i == 0 ? label : " ".repeat(label.length()))
@@ -188,7 +235,7 @@ public final class MailRenderer {
         return out.append("</body></html>\n").toString();
     }
 
-    private static List<String> names(CertificateDiscovered certificate) {
+    static List<String> names(CertificateDiscovered certificate) {
         CertificateIdentity identity = certificate.identity();
         if (identity == null) {
             return List.of();
@@ -199,14 +246,14 @@ public final class MailRenderer {
         return identity.dnsNames();
     }
 
-    private static String serial(CertificateDiscovered certificate) {
+    static String serial(CertificateDiscovered certificate) {
         if (certificate.identity() != null && certificate.identity().serialHex() != null) {
             return certificate.identity().serialHex();
         }
         return certificate.key() == null ? "?" : certificate.key().serialHex();
     }
 
-    private static String firstAndMore(List<String> names) {
+    static String firstAndMore(List<String> names) {
         if (names.isEmpty()) {
             return "(no names)";
         }
@@ -242,7 +289,7 @@ public final class MailRenderer {
         };
     }
 
-    private static String time(Instant instant) {
+    static String time(Instant instant) {
         return instant == null ? "?" : UTC.format(instant);
     }
 
@@ -331,9 +378,10 @@ public final class MailRenderer {
         return out.toString();
     }
 
-    private record Section(String title, List<Row> rows) {}
+    record Section(String title, List<Row> rows) {}
 
-    private record Row(String label, List<String> values, boolean links) {
+    /** A labelled value list; {@code links}: the values are URLs we built (crt.sh), not untrusted text. */
+    record Row(String label, List<String> values, boolean links) {
         static Row of(String label, String value) {
             return new Row(label, List.of(value), false);
         }

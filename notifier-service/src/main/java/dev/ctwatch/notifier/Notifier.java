@@ -1,58 +1,43 @@
 package dev.ctwatch.notifier;
 
 import dev.ctwatch.events.CertificateAudited;
-import dev.ctwatch.notifier.MailRenderer.RenderedMail;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
+import dev.ctwatch.notifier.Planner.DigestItem;
+import dev.ctwatch.notifier.Planner.Pending;
+import dev.ctwatch.notifier.Planner.Plan;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.faulttolerance.api.ExponentialBackoff;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
-import org.jboss.logging.Logger;
 
 /**
- * Consumes audited certificates and mails every configured recipient once per issuance.
- *
- * <p>Each recipient has its own transaction (claim + send), so a recipient already served is never
- * rolled back by a failure of another one. A failed send is retried with backoff (the SMTP relay
- * may be down); when the retries are used up the record is nacked and goes to the dead-letter topic.
+ * Takes audited certificates in: plans each one (routes, channels, recipients, or a digest) and
+ * stores the plan in one transaction. The record is acked once that commits; sending is the
+ * {@link Dispatcher}'s job, so a channel that is down never holds up the consumer.
  */
 @ApplicationScoped
 public class Notifier {
-    private static final Logger LOG = Logger.getLogger(Notifier.class);
+    private final Planner planner;
+    private final DeliveryLog deliveries;
+    private final DigestLog digests;
+    private final NotifyMetrics metrics;
 
-    private final MailChannel mail;
-    private final DeliveryLog log;
-    private final NotifierConfig config;
-    private final MailRenderer renderer;
-    private final Counter sent;
-    private final Counter duplicate;
-    private final Counter failed;
-
-    Notifier(MailChannel mail, DeliveryLog log, NotifierConfig config, MeterRegistry registry) {
-        this.mail = mail;
-        this.log = log;
-        this.config = config;
-        this.renderer = new MailRenderer(config.mail().subjectPrefix());
-        this.sent = deliveries(registry, "sent");
-        this.duplicate = deliveries(registry, "duplicate");
-        this.failed = deliveries(registry, "failed");
+    Notifier(Routing routing, DeliveryLog deliveries, DigestLog digests, NotifyMetrics metrics) {
+        this.planner = routing.planner();
+        this.deliveries = deliveries;
+        this.digests = digests;
+        this.metrics = metrics;
     }
 
-    private static Counter deliveries(MeterRegistry registry, String outcome) {
-        return Counter.builder("ctwatch.notify.deliveries")
-                .description("Notifications per outcome: sent now, already delivered (skipped), failed attempt")
-                .tag("channel", MailChannel.CHANNEL)
-                .tag("outcome", outcome)
-                .register(registry);
-    }
-
+    /** Retried for a database blip; an unreadable record goes straight to the dead-letter topic. */
     @Incoming("certificates-audited")
     @Blocking
-    @Retry(maxRetries = 8, delay = 1, delayUnit = ChronoUnit.SECONDS, abortOn = InvalidRecordException.class)
-    @ExponentialBackoff(maxDelay = 30, maxDelayUnit = ChronoUnit.SECONDS)
+    @Retry(maxRetries = 5, delay = 500, delayUnit = ChronoUnit.MILLIS, abortOn = InvalidRecordException.class)
+    @ExponentialBackoff(maxDelay = 10, maxDelayUnit = ChronoUnit.SECONDS)
     public void notify(CertificateAudited audited) {
         if (audited == null
                 || audited.certificate() == null
@@ -60,35 +45,14 @@ public class Notifier {
             // fail-on-deserialization-failure=false delivers unreadable records as null
             throw new InvalidRecordException("record carries no readable CertificateAudited with an issuance key");
         }
-        String key = audited.certificate().key().toString();
-        RenderedMail rendered = renderer.render(audited);
-        RuntimeException failure = null;
-        for (String recipient : config.mail().to()) {
-            try {
-                if (mail.deliver(key, recipient, rendered)) {
-                    sent.increment();
-                } else {
-                    duplicate.increment();
-                }
-            } catch (RuntimeException e) {
-                failed.increment();
-                LOG.warnf("mail for %s to %s failed: %s", key, recipient, e.toString());
-                recordFailure(key, recipient, e);
-                failure = failure == null ? e : failure;
-            }
-        }
-        if (failure != null) {
-            throw failure; // retried; recipients served already are skipped by their claim
-        }
+        Plan plan = planner.plan(audited, Instant.now());
+        Stored stored = QuarkusTransaction.requiringNew()
+                .call(() -> new Stored(digests.add(plan.digestItems()), deliveries.enqueue(plan.deliveries())));
+        stored.duplicates().forEach(d -> metrics.delivery(d.channel(), "duplicate"));
+        stored.digested().forEach(item -> metrics.digested(item.reason()));
     }
 
-    private void recordFailure(String key, String recipient, RuntimeException e) {
-        try {
-            log.recordFailure(key, MailChannel.CHANNEL, recipient, e.toString());
-        } catch (RuntimeException logFailure) {
-            LOG.warnf("could not record the failed delivery of %s to %s: %s", key, recipient, logFailure.toString());
-        }
-    }
+    private record Stored(List<DigestItem> digested, List<Pending> duplicates) {}
 
     /** A record that no retry can fix: straight to the dead-letter topic. */
     public static class InvalidRecordException extends RuntimeException {

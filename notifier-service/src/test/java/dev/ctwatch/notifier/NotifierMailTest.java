@@ -17,6 +17,7 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.persistence.EntityManager;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,12 @@ class NotifierMailTest {
 
     @Inject
     DeliveryLog deliveryLog;
+
+    @Inject
+    Routing routing;
+
+    @Inject
+    EntityManager em;
 
     @Test
     void oneMailPerRecipientAndRedeliveryIsSilent() throws Exception {
@@ -137,6 +144,35 @@ class NotifierMailTest {
     }
 
     @Test
+    void aFailedDeliveryLeftByAnEarlierProcessIsRetriedFromTheLog() throws Exception {
+        // the state a crashed or restarted notifier leaves: a FAILED row, due, with its message
+        String serial = serial();
+        String name = "restart-" + serial.substring(0, 10) + ".lbapps.com";
+        CertificateAudited audited = Samples.withKeyAndName(serial, name);
+        String key = audited.certificate().key().toString();
+        Planner.Pending pending = routing.planner()
+                .single(routing.router().find(Route.DEFAULT).orElseThrow(), audited)
+                .get(0);
+        QuarkusTransaction.requiringNew()
+                .run(() -> em.createNativeQuery("INSERT INTO notifier.delivery (issuance_key, route, channel,"
+                                + " recipient, status, attempts, first_attempt_at, next_attempt_at, payload, event,"
+                                + " last_error) VALUES (:key, 'default', 'mail', :to, 'FAILED', 3,"
+                                + " now() - interval '1 hour', now() - interval '1 second', :payload, :event,"
+                                + " 'SMTP down before the restart')")
+                        .setParameter("key", key)
+                        .setParameter("to", pending.recipient())
+                        .setParameter("payload", WebhookRenderer.write(pending.message()))
+                        .setParameter("event", pending.event())
+                        .executeUpdate());
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsFor(name).size() == 1);
+        Delivery row = row(key, pending.recipient()).orElseThrow();
+        assertThat(row.status).isEqualTo(Delivery.SENT);
+        assertThat(row.attempts).isEqualTo(4);
+        assertThat(row.lastError).isNull();
+    }
+
+    @Test
     void unreadableRecordGoesToTheDeadLetterTopic() throws Exception {
         String key = "16418:" + serial();
         try (KafkaProducer<String, byte[]> producer =
@@ -194,7 +230,8 @@ class NotifierMailTest {
 
     private Optional<Delivery> row(String key, String recipient) {
         // Awaitility runs conditions on another thread: open a transaction of our own
-        return QuarkusTransaction.requiringNew().call(() -> deliveryLog.find(key, MailChannel.CHANNEL, recipient));
+        return QuarkusTransaction.requiringNew()
+                .call(() -> deliveryLog.find(key, Route.DEFAULT, Channels.MAIL, recipient));
     }
 
     private static List<MimeMessage> mailsFor(String name) throws MessagingException {

@@ -3,6 +3,8 @@ package dev.ctwatch.notifier;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -22,7 +24,10 @@ public class NotifierTestResources implements QuarkusTestResourceLifecycleManage
     static final String TOPIC = "ctwatch.certificates.audited.v1.test-" + RUN;
     static final String DLQ = TOPIC + ".dlq";
 
+    static final String SECRET = "test-webhook-secret";
+
     static volatile GreenMail greenMail;
+    static HttpReceiver http;
     static int smtpPort;
     static String bootstrap;
 
@@ -41,8 +46,31 @@ public class NotifierTestResources implements QuarkusTestResourceLifecycleManage
             throw new IllegalStateException("cannot create test topics on " + bootstrap, e);
         }
 
+        try {
+            http = new HttpReceiver();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+
         String channel = "mp.messaging.incoming.certificates-audited.";
-        return Map.of(
+        Map<String, String> config = new HashMap<>();
+        // pinned here, above environment variables, so e.g. NOTIFIER_BACKFILL_DIGEST=false for the e2e
+        // run cannot change these tests
+        config.put("notifier.backfill.digest", "true");
+        config.put("notifier.backfill.window", "PT3S");
+        // route "web": team=web to Slack and a webhook (retry scenarios)
+        config.put("notifier.routes.web.labels.team", "web");
+        config.put("notifier.routes.web.slack-webhook-url", http.url("/slack/web"));
+        config.put("notifier.routes.web.webhook-url", http.url("/hooks/web"));
+        config.put("notifier.routes.web.webhook-secret", SECRET);
+        // route "digest": team=digest to Slack (backfill digests)
+        config.put("notifier.routes.digest.labels.team", "digest");
+        config.put("notifier.routes.digest.slack-webhook-url", http.url("/slack/digest"));
+        // route "gone": team=gone to a webhook that answers 404 (rejected, dead-lettered)
+        config.put("notifier.routes.gone.labels.team", "gone");
+        config.put("notifier.routes.gone.webhook-url", http.url("/hooks/gone"));
+        config.put("notifier.routes.gone.webhook-secret", SECRET);
+        config.putAll(Map.of(
                 "quarkus.mailer.mock",
                 "false", // dev/test default to the in-memory MockMailbox
                 "quarkus.mailer.host",
@@ -58,7 +86,8 @@ public class NotifierTestResources implements QuarkusTestResourceLifecycleManage
                 channel + "dead-letter-queue.topic",
                 DLQ,
                 channel + "group.id",
-                "ctwatch-notifier-test-" + RUN);
+                "ctwatch-notifier-test-" + RUN));
+        return config;
     }
 
     /** SMTP outage: stop the server; {@link #startSmtp()} brings it back on the same port. */
@@ -82,6 +111,9 @@ public class NotifierTestResources implements QuarkusTestResourceLifecycleManage
     public void stop() {
         if (greenMail != null) {
             greenMail.stop();
+        }
+        if (http != null) {
+            http.stop();
         }
         try (Admin admin = admin()) {
             admin.deleteTopics(List.of(TOPIC, DLQ)).all().get(30, TimeUnit.SECONDS);

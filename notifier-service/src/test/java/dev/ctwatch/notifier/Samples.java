@@ -43,6 +43,45 @@ final class Samples {
         });
     }
 
+    /** A compliant new certificate (no finding) with the given serial, name, watch entry and labels. */
+    static CertificateAudited newCertificate(
+            String serialHex, String name, String watched, boolean backfill, String... labels) {
+        CertificateAudited base = withKeyAndName(serialHex, name);
+        return audited(root -> {
+            ObjectNode fresh = EventJson.mapper().valueToTree(base);
+            root.setAll(fresh);
+            root.put("verdict", "COMPLIANT");
+            root.putNull("finding");
+            ((ObjectNode) root.at("/names/0"))
+                    .put("outcome", "PERMITTED")
+                    .put("detail", "issue property authorises it");
+            ((ArrayNode) root.at("/names/0/records")).removeAll().add("0 issue \"letsencrypt.org\"");
+            ObjectNode certificate = (ObjectNode) root.get("certificate");
+            certificate.put("backfill", backfill);
+            ObjectNode match =
+                    ((ArrayNode) certificate.get("matches")).removeAll().addObject();
+            match.put("domain", watched).put("includeSubdomains", true);
+            ObjectNode labelNode = match.putObject("labels");
+            for (int i = 0; i + 1 < labels.length; i += 2) {
+                labelNode.put(labels[i], labels[i + 1]);
+            }
+        });
+    }
+
+    /** The same event as a finding (possible CAA non-compliance) for its first name. */
+    static CertificateAudited asFinding(CertificateAudited certificate) {
+        CertificateAudited golden = golden();
+        String name = certificate.certificate().identity().dnsNames().get(0);
+        return audited(root -> {
+            root.setAll((ObjectNode) EventJson.mapper().valueToTree(certificate));
+            root.put("verdict", "POSSIBLE_NON_COMPLIANCE");
+            root.set("finding", EventJson.mapper().valueToTree(golden.finding()));
+            names((ObjectNode) root.get("finding")).removeAll().add(name);
+            root.set("names", EventJson.mapper().valueToTree(golden.names()));
+            ((ObjectNode) root.at("/names/0")).put("name", name);
+        });
+    }
+
     private static ArrayNode names(ObjectNode node) {
         JsonNode names = node.has("dnsNames") ? node.get("dnsNames") : node.get("forbiddenNames");
         return (ArrayNode) names;

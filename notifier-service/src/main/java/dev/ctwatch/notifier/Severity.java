@@ -1,0 +1,10 @@
+package dev.ctwatch.notifier;
+
+/** How urgent a notification is, lowest first; routes take a minimum. */
+public enum Severity {
+    INFO,
+    LOW,
+    MEDIUM,
+    HIGH,
+    CRITICAL
+}
