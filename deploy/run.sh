@@ -86,6 +86,8 @@ fi
 
 export QUARKUS_DATASOURCE_PASSWORD="${CTWATCH_DB_PASSWORD:-ctwatch}"
 export NOTIFIER_MAIL_TO="${CTWATCH_MAIL_TO:-secops@ctwatch.test}"
+# the first poll of each entry is its backfill, mailed as one digest per entry: soon, for a demo
+export NOTIFIER_BACKFILL_WINDOW="${NOTIFIER_BACKFILL_WINDOW:-PT10S}"
 watchlist="${CTWATCH_WATCHLIST:-github.com,eesp.ch,certificate.transparency.dev,cryptography.io}"
 fetcher_opts=()
 i=0
