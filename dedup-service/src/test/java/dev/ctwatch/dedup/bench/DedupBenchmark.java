@@ -56,7 +56,7 @@ class DedupBenchmark {
         insertKnownIds(base);
         double[] known = knownIdRate(base);
         System.out.printf(
-                "%nBENCH dedup: raw INSERT ON CONFLICT DO NOTHING %,.0f rows/s (unnest, %d per statement, one commit each)%n",
+                "BENCH dedup: raw INSERT ON CONFLICT DO NOTHING, sequential ids %,.0f rows/s (unnest, %d per statement, one commit each)%n",
                 raw, BATCH);
         System.out.printf(
                 "BENCH dedup: known-id rows through the service %,.0f rows/s = %.0f%% of the raw insert rate"
@@ -77,7 +77,15 @@ class DedupBenchmark {
             try {
                 long start = System.nanoTime();
                 insertAll(c, "insert into dedup.bench_raw (id) select unnest(?) on conflict do nothing", 1);
-                return ROWS / seconds(start);
+                double sequential = ROWS / seconds(start);
+                c.createStatement().execute("truncate dedup.bench_raw");
+                c.commit();
+                start = System.nanoTime();
+                insertAll(c, "insert into dedup.bench_raw (id) select unnest(?) on conflict do nothing", -1);
+                double random = ROWS / seconds(start);
+                System.out.printf(
+                        "%nBENCH dedup: raw INSERT ON CONFLICT DO NOTHING, random-order ids %,.0f rows/s%n", random);
+                return sequential;
             } finally {
                 c.createStatement().execute("drop table dedup.bench_raw");
                 c.commit();
@@ -97,7 +105,10 @@ class DedupBenchmark {
             for (int i = 0; i < ROWS; i += BATCH) {
                 Long[] ids = new Long[Math.min(BATCH, ROWS - i)];
                 for (int j = 0; j < ids.length; j++) {
-                    ids[j] = base + i + j;
+                    // base -1: random ids, as a B-tree sees keys that do not arrive in order
+                    ids[j] = base < 0
+                            ? java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 40)
+                            : base + i + j;
                 }
                 Array array = c.createArrayOf("bigint", ids);
                 ps.setArray(1, array);
