@@ -38,4 +38,7 @@ export QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:5432/$test_db"
 export QUARKUS_DATASOURCE_USERNAME="${CTWATCH_DB_USER:-ctwatch}"
 export QUARKUS_DATASOURCE_PASSWORD="${CTWATCH_DB_PASSWORD:-ctwatch}"
 
+# alert rules (promtool), dashboard PromQL and kustomize renders; their Java checks run in mvn verify
+deploy/check-ops.sh --no-java
+
 mvn -B -ntp verify "$@"
