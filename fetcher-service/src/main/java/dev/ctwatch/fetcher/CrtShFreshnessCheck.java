@@ -1,5 +1,6 @@
 package dev.ctwatch.fetcher;
 
+import dev.ctwatch.fetcher.watchlist.WatchEntry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;

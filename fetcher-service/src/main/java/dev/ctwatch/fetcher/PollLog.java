@@ -1,5 +1,6 @@
 package dev.ctwatch.fetcher;
 
+import dev.ctwatch.fetcher.crtsh.CrtShAnswer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.quarkus.narayana.jta.QuarkusTransaction;

@@ -1,5 +1,7 @@
 package dev.ctwatch.fetcher;
 
+import dev.ctwatch.fetcher.crtsh.Backoff;
+import dev.ctwatch.fetcher.crtsh.CrtShAnswer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

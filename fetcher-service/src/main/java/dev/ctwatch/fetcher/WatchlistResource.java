@@ -1,5 +1,6 @@
 package dev.ctwatch.fetcher;
 
+import dev.ctwatch.fetcher.watchlist.WatchEntry;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;

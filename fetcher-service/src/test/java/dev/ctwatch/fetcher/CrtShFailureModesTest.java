@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.ctwatch.events.CertificateObserved;
 import dev.ctwatch.events.EventDeserializer;
+import dev.ctwatch.fetcher.crtsh.CrtShAnswer;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;

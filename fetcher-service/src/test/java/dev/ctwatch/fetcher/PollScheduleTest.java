@@ -2,6 +2,8 @@ package dev.ctwatch.fetcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ctwatch.fetcher.crtsh.Backoff;
+import dev.ctwatch.fetcher.crtsh.CrtShAnswer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -6,6 +6,7 @@ import dev.ctwatch.events.CertificateObserved;
 import dev.ctwatch.events.CrtShRow;
 import dev.ctwatch.events.EventJson;
 import dev.ctwatch.events.EventSerializer;
+import dev.ctwatch.fetcher.watchlist.WatchEntry;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;

@@ -1,4 +1,4 @@
-package dev.ctwatch.fetcher;
+package dev.ctwatch.fetcher.watchlist;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.ctwatch.fetcher;
+package dev.ctwatch.fetcher.watchlist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.ctwatch.fetcher;
+package dev.ctwatch.fetcher.crtsh;
 
 import java.time.Duration;
 import java.util.concurrent.Semaphore;

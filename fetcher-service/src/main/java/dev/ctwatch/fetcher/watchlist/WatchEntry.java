@@ -1,4 +1,4 @@
-package dev.ctwatch.fetcher;
+package dev.ctwatch.fetcher.watchlist;
 
 import dev.ctwatch.events.WatchMatch;
 import java.net.IDN;

@@ -1,7 +1,8 @@
-package dev.ctwatch.fetcher;
+package dev.ctwatch.fetcher.watchlist;
 
 import dev.ctwatch.events.CrtShRow;
 import dev.ctwatch.events.WatchMatch;
+import dev.ctwatch.fetcher.FetcherConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,6 +1,7 @@
-package dev.ctwatch.fetcher;
+package dev.ctwatch.fetcher.crtsh;
 
 import dev.ctwatch.events.CrtShRow;
+import dev.ctwatch.fetcher.FetcherConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

@@ -1,4 +1,4 @@
-package dev.ctwatch.fetcher;
+package dev.ctwatch.fetcher.crtsh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
