@@ -1,5 +1,7 @@
 package dev.ctwatch.dedup;
 
+import dev.ctwatch.dedup.certificate.CertificateParseException;
+import dev.ctwatch.dedup.certificate.CertificateSource;
 import dev.ctwatch.events.CertificateObserved;
 import dev.ctwatch.events.CrtShRow;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,5 +1,6 @@
 package dev.ctwatch.dedup;
 
+import dev.ctwatch.dedup.certificate.ParsedCertificate;
 import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CertificateDiscovered;
 import dev.ctwatch.events.CertificateIdentity;

@@ -1,6 +1,9 @@
 package dev.ctwatch.dedup;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.ctwatch.dedup.certificate.CertificateParseException;
+import dev.ctwatch.dedup.certificate.CertificateSource;
+import dev.ctwatch.dedup.certificate.ParsedCertificate;
 import dev.ctwatch.events.CertificateObserved;
 import dev.ctwatch.events.EventJson;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -3,6 +3,7 @@ package dev.ctwatch.dedup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ctwatch.dedup.certificate.TestCa;
 import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CertificateDiscovered;
 import dev.ctwatch.events.CertificateObserved;

@@ -2,6 +2,8 @@ package dev.ctwatch.dedup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ctwatch.dedup.certificate.ParsedCertificate;
+import dev.ctwatch.dedup.certificate.ParsedCertificateTest;
 import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CrtShRow;
 import java.util.List;

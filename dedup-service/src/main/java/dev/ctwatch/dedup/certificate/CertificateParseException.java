@@ -1,4 +1,4 @@
-package dev.ctwatch.dedup;
+package dev.ctwatch.dedup.certificate;
 
 /** A downloaded body that is not a usable certificate. */
 public class CertificateParseException extends Exception {

@@ -1,4 +1,4 @@
-package dev.ctwatch.dedup;
+package dev.ctwatch.dedup.certificate;
 
 import java.math.BigInteger;
 import java.security.KeyPair;
@@ -18,18 +18,19 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** Issues test certificates: a precertificate and its final certificate share everything but CT extensions. */
-final class TestCa {
+public final class TestCa {
     private final KeyPair key;
     private final X500Name name;
 
-    TestCa(String cn) throws Exception {
+    public TestCa(String cn) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(new ECGenParameterSpec("secp256r1"));
         key = generator.generateKeyPair();
         name = new X500Name("CN=" + cn + ",O=ctwatch test,C=ZZ");
     }
 
-    byte[] issue(BigInteger serial, List<String> names, boolean precertificate, Instant notBefore) throws Exception {
+    public byte[] issue(BigInteger serial, List<String> names, boolean precertificate, Instant notBefore)
+            throws Exception {
         var builder = new JcaX509v3CertificateBuilder(
                 name,
                 serial,

@@ -1,4 +1,4 @@
-package dev.ctwatch.dedup;
+package dev.ctwatch.dedup.certificate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -11,7 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class ParsedCertificateTest {
+public class ParsedCertificateTest {
 
     @Test
     void readsTheIdentityOfARealPrecertificate() throws Exception {
@@ -72,7 +72,7 @@ class ParsedCertificateTest {
                 .hasMessageContaining("not an X.509");
     }
 
-    static String pem(String file) throws IOException {
+    public static String pem(String file) throws IOException {
         try (InputStream in = ParsedCertificateTest.class.getResourceAsStream("/pem/" + file)) {
             return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
         }

@@ -1,4 +1,4 @@
-package dev.ctwatch.dedup;
+package dev.ctwatch.dedup.certificate;
 
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

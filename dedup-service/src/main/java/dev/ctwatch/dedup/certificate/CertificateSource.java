@@ -1,5 +1,7 @@
-package dev.ctwatch.dedup;
+package dev.ctwatch.dedup.certificate;
 
+import dev.ctwatch.dedup.DedupConfig;
+import dev.ctwatch.dedup.PendingDownloads;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.faulttolerance.api.ExponentialBackoff;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,4 +1,4 @@
-package dev.ctwatch.dedup;
+package dev.ctwatch.dedup.certificate;
 
 import dev.ctwatch.events.CertificateIdentity;
 import java.io.ByteArrayInputStream;
