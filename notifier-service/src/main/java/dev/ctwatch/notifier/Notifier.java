@@ -1,9 +1,14 @@
 package dev.ctwatch.notifier;
 
 import dev.ctwatch.events.CertificateAudited;
-import dev.ctwatch.notifier.Planner.DigestItem;
-import dev.ctwatch.notifier.Planner.Pending;
-import dev.ctwatch.notifier.Planner.Plan;
+import dev.ctwatch.notifier.delivery.DeliveryLog;
+import dev.ctwatch.notifier.delivery.Dispatcher;
+import dev.ctwatch.notifier.delivery.Planner;
+import dev.ctwatch.notifier.delivery.Planner.DigestItem;
+import dev.ctwatch.notifier.delivery.Planner.Pending;
+import dev.ctwatch.notifier.delivery.Planner.Plan;
+import dev.ctwatch.notifier.digest.DigestLog;
+import dev.ctwatch.notifier.routing.Routing;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.faulttolerance.api.ExponentialBackoff;

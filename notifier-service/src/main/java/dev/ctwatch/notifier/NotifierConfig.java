@@ -1,5 +1,7 @@
 package dev.ctwatch.notifier;
 
+import dev.ctwatch.notifier.routing.Kind;
+import dev.ctwatch.notifier.routing.Severity;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;

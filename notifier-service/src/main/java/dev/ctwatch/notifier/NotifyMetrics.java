@@ -1,5 +1,7 @@
 package dev.ctwatch.notifier;
 
+import dev.ctwatch.notifier.channel.Channels;
+import dev.ctwatch.notifier.digest.Digest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,5 +1,16 @@
 package dev.ctwatch.notifier;
 
+import dev.ctwatch.notifier.channel.Channels;
+import dev.ctwatch.notifier.channel.HttpChannels;
+import dev.ctwatch.notifier.channel.MailChannel;
+import dev.ctwatch.notifier.channel.SendResult;
+import dev.ctwatch.notifier.render.MailRenderer;
+import dev.ctwatch.notifier.render.Outbound;
+import dev.ctwatch.notifier.render.SlackRenderer;
+import dev.ctwatch.notifier.render.WebhookRenderer;
+import dev.ctwatch.notifier.routing.Route;
+import dev.ctwatch.notifier.routing.Router;
+import dev.ctwatch.notifier.routing.Routing;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;

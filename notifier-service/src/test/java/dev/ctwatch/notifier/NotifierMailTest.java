@@ -7,6 +7,13 @@ import static org.hamcrest.Matchers.containsString;
 
 import dev.ctwatch.events.CertificateAudited;
 import dev.ctwatch.events.EventSerializer;
+import dev.ctwatch.notifier.channel.Channels;
+import dev.ctwatch.notifier.delivery.Delivery;
+import dev.ctwatch.notifier.delivery.DeliveryLog;
+import dev.ctwatch.notifier.delivery.Planner;
+import dev.ctwatch.notifier.render.WebhookRenderer;
+import dev.ctwatch.notifier.routing.Route;
+import dev.ctwatch.notifier.routing.Routing;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;

@@ -11,11 +11,11 @@ import java.io.UncheckedIOException;
 import java.util.function.Consumer;
 
 /** Audited certificates for tests, from the golden wire format with chosen fields replaced. */
-final class Samples {
+public final class Samples {
     private Samples() {}
 
     /** The golden record (a possible CAA non-compliance), edited on its JSON tree first. */
-    static CertificateAudited audited(Consumer<ObjectNode> edit) {
+    public static CertificateAudited audited(Consumer<ObjectNode> edit) {
         try (InputStream in = Samples.class.getResourceAsStream("/golden/certificate-audited.json")) {
             ObjectNode root = (ObjectNode) EventJson.mapper().readTree(in);
             edit.accept(root);
@@ -25,12 +25,12 @@ final class Samples {
         }
     }
 
-    static CertificateAudited golden() {
+    public static CertificateAudited golden() {
         return audited(root -> {});
     }
 
     /** The golden record with another issuance key (serial) and another DNS name everywhere. */
-    static CertificateAudited withKeyAndName(String serialHex, String name) {
+    public static CertificateAudited withKeyAndName(String serialHex, String name) {
         return audited(root -> {
             ObjectNode certificate = (ObjectNode) root.get("certificate");
             certificate.put("key", "16418:" + serialHex);
@@ -44,7 +44,7 @@ final class Samples {
     }
 
     /** A compliant new certificate (no finding) with the given serial, name, watch entry and labels. */
-    static CertificateAudited newCertificate(
+    public static CertificateAudited newCertificate(
             String serialHex, String name, String watched, boolean backfill, String... labels) {
         CertificateAudited base = withKeyAndName(serialHex, name);
         return audited(root -> {
@@ -69,7 +69,7 @@ final class Samples {
     }
 
     /** The same event as a finding (possible CAA non-compliance) for its first name. */
-    static CertificateAudited asFinding(CertificateAudited certificate) {
+    public static CertificateAudited asFinding(CertificateAudited certificate) {
         CertificateAudited golden = golden();
         String name = certificate.certificate().identity().dnsNames().get(0);
         return audited(root -> {

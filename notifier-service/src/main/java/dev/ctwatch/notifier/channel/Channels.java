@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.channel;
 
 /** Channel names, as stored in the delivery log and used as the metric tag {@code channel}. */
 public final class Channels {

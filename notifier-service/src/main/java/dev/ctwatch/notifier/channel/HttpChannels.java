@@ -1,5 +1,9 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.channel;
 
+import dev.ctwatch.notifier.NotifierConfig;
+import dev.ctwatch.notifier.delivery.Backoff;
+import dev.ctwatch.notifier.render.MailRenderer;
+import dev.ctwatch.notifier.render.Outbound;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.net.URI;

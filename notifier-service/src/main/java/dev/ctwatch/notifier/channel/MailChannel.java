@@ -1,5 +1,7 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.channel;
 
+import dev.ctwatch.notifier.NotifierConfig;
+import dev.ctwatch.notifier.render.Outbound;
 import io.quarkus.mailer.Mail;
 import io.quarkus.mailer.Mailer;
 import jakarta.annotation.PreDestroy;

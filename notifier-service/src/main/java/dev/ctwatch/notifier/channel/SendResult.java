@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.channel;
 
 import java.time.Duration;
 

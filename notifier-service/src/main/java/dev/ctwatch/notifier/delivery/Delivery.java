@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.delivery;
 
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;

@@ -1,6 +1,7 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.delivery;
 
-import dev.ctwatch.notifier.Planner.Pending;
+import dev.ctwatch.notifier.delivery.Planner.Pending;
+import dev.ctwatch.notifier.render.WebhookRenderer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;

@@ -1,10 +1,22 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.delivery;
 
 import dev.ctwatch.events.CertificateAudited;
 import dev.ctwatch.events.EventJson;
-import dev.ctwatch.notifier.DeliveryLog.Due;
-import dev.ctwatch.notifier.DigestLog.Group;
-import dev.ctwatch.notifier.DigestLog.Item;
+import dev.ctwatch.notifier.NotifierConfig;
+import dev.ctwatch.notifier.NotifyMetrics;
+import dev.ctwatch.notifier.channel.Channels;
+import dev.ctwatch.notifier.channel.HttpChannels;
+import dev.ctwatch.notifier.channel.MailChannel;
+import dev.ctwatch.notifier.channel.SendResult;
+import dev.ctwatch.notifier.delivery.DeliveryLog.Due;
+import dev.ctwatch.notifier.digest.Digest;
+import dev.ctwatch.notifier.digest.DigestLog;
+import dev.ctwatch.notifier.digest.DigestLog.Group;
+import dev.ctwatch.notifier.digest.DigestLog.Item;
+import dev.ctwatch.notifier.render.Outbound;
+import dev.ctwatch.notifier.routing.Route;
+import dev.ctwatch.notifier.routing.Router;
+import dev.ctwatch.notifier.routing.Routing;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;

@@ -1,6 +1,16 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.delivery;
 
 import dev.ctwatch.events.CertificateAudited;
+import dev.ctwatch.notifier.channel.Channels;
+import dev.ctwatch.notifier.digest.Digest;
+import dev.ctwatch.notifier.digest.FloodGuard;
+import dev.ctwatch.notifier.render.MailRenderer;
+import dev.ctwatch.notifier.render.Outbound;
+import dev.ctwatch.notifier.render.SlackRenderer;
+import dev.ctwatch.notifier.render.WebhookRenderer;
+import dev.ctwatch.notifier.routing.Classification;
+import dev.ctwatch.notifier.routing.Route;
+import dev.ctwatch.notifier.routing.Router;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

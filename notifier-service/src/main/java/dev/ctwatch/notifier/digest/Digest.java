@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.digest;
 
 import dev.ctwatch.events.CertificateAudited;
 import java.util.List;

@@ -1,6 +1,6 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.digest;
 
-import dev.ctwatch.notifier.Planner.DigestItem;
+import dev.ctwatch.notifier.delivery.Planner.DigestItem;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;

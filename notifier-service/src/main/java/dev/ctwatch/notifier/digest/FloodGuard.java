@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.digest;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.render;
 
 import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CaaVerdict;
@@ -8,6 +8,7 @@ import dev.ctwatch.events.CertificateIdentity;
 import dev.ctwatch.events.Finding;
 import dev.ctwatch.events.NameAudit;
 import dev.ctwatch.events.WatchMatch;
+import dev.ctwatch.notifier.digest.Digest;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -319,7 +320,7 @@ public final class MailRenderer {
      * One line: control characters (CR, LF, NUL, ...), Unicode line separators and invisible format
      * characters (bidi overrides, zero-width) become spaces, runs of spaces one space.
      */
-    static String oneLine(String untrusted) {
+    public static String oneLine(String untrusted) {
         if (untrusted == null) {
             return "-";
         }
@@ -351,7 +352,7 @@ public final class MailRenderer {
     }
 
     /** Cuts at {@code max} characters, visibly, never inside a surrogate pair. */
-    static String cut(String value, int max) {
+    public static String cut(String value, int max) {
         if (value.length() <= max) {
             return value;
         }
@@ -362,7 +363,7 @@ public final class MailRenderer {
         return value.substring(0, end) + CUT;
     }
 
-    static String escape(String value) {
+    public static String escape(String value) {
         StringBuilder out = new StringBuilder(value.length() + 16);
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);

@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.render;
 
 /**
  * A rendered message as stored in the delivery log and handed to a channel: mail uses subject,
@@ -6,11 +6,11 @@ package dev.ctwatch.notifier;
  */
 public record Outbound(String subject, String text, String html, String json) {
 
-    static Outbound mail(MailRenderer.RenderedMail mail) {
+    public static Outbound mail(MailRenderer.RenderedMail mail) {
         return new Outbound(mail.subject(), mail.text(), mail.html(), null);
     }
 
-    static Outbound json(String text, String json) {
+    public static Outbound json(String text, String json) {
         return new Outbound(null, text, null, json);
     }
 }

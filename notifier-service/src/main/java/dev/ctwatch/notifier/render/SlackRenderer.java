@@ -1,12 +1,13 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.render;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ctwatch.events.CertificateAudited;
-import dev.ctwatch.notifier.MailRenderer.Row;
-import dev.ctwatch.notifier.MailRenderer.Section;
+import dev.ctwatch.notifier.digest.Digest;
+import dev.ctwatch.notifier.render.MailRenderer.Row;
+import dev.ctwatch.notifier.render.MailRenderer.Section;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,10 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.render;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ctwatch.events.CertificateAudited;
 import dev.ctwatch.events.EventJson;
+import dev.ctwatch.notifier.digest.Digest;
 import java.io.UncheckedIOException;
 import java.util.TreeSet;
 
@@ -28,7 +29,7 @@ public final class WebhookRenderer {
         return Outbound.json(null, write(body));
     }
 
-    static String write(Object value) {
+    public static String write(Object value) {
         try {
             return EventJson.mapper().writeValueAsString(value);
         } catch (JsonProcessingException e) {

@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.routing;
 
 import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CaaVerdict;

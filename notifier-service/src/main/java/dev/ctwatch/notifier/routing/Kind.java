@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.routing;
 
 /** What a notification is about; routes select on it. */
 public enum Kind {

@@ -1,6 +1,7 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.routing;
 
 import dev.ctwatch.events.WatchMatch;
+import dev.ctwatch.notifier.channel.Channels;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.routing;
 
+import dev.ctwatch.notifier.NotifierConfig;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;

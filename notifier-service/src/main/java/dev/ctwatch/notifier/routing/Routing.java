@@ -1,5 +1,9 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.routing;
 
+import dev.ctwatch.notifier.NotifierConfig;
+import dev.ctwatch.notifier.delivery.Planner;
+import dev.ctwatch.notifier.digest.FloodGuard;
+import dev.ctwatch.notifier.render.MailRenderer;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;

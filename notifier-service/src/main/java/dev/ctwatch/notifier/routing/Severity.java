@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.routing;
 
 /** How urgent a notification is, lowest first; routes take a minimum. */
 public enum Severity {

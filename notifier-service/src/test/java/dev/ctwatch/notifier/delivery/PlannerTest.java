@@ -1,9 +1,17 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ctwatch.events.CertificateAudited;
-import dev.ctwatch.notifier.Planner.Plan;
+import dev.ctwatch.notifier.Samples;
+import dev.ctwatch.notifier.delivery.Planner.Plan;
+import dev.ctwatch.notifier.digest.Digest;
+import dev.ctwatch.notifier.digest.FloodGuard;
+import dev.ctwatch.notifier.render.MailRenderer;
+import dev.ctwatch.notifier.routing.Kind;
+import dev.ctwatch.notifier.routing.Route;
+import dev.ctwatch.notifier.routing.Router;
+import dev.ctwatch.notifier.routing.Severity;
 import java.net.URI;
 import java.time.Instant;
 import java.util.EnumSet;

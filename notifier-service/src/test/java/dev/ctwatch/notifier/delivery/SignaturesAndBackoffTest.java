@@ -1,7 +1,9 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ctwatch.notifier.channel.Signatures;
+import dev.ctwatch.notifier.digest.FloodGuard;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;

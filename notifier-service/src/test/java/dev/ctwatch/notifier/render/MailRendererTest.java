@@ -1,11 +1,12 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ctwatch.events.CertificateAudited;
-import dev.ctwatch.notifier.MailRenderer.RenderedMail;
+import dev.ctwatch.notifier.Samples;
+import dev.ctwatch.notifier.render.MailRenderer.RenderedMail;
 import org.junit.jupiter.api.Test;
 
 class MailRendererTest {

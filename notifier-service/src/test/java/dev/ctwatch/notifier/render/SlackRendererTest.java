@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ctwatch.events.CertificateAudited;
+import dev.ctwatch.notifier.Samples;
+import dev.ctwatch.notifier.digest.Digest;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;

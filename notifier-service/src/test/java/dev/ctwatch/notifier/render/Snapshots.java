@@ -1,4 +1,4 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,9 +1,11 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.render;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ctwatch.events.CertificateAudited;
-import dev.ctwatch.notifier.MailRenderer.RenderedMail;
+import dev.ctwatch.notifier.Samples;
+import dev.ctwatch.notifier.digest.Digest;
+import dev.ctwatch.notifier.render.MailRenderer.RenderedMail;
 import java.io.IOException;
 import java.util.EnumSet;
 import java.util.List;

@@ -1,8 +1,10 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ctwatch.notifier.NotifierConfig;
+import dev.ctwatch.notifier.channel.Channels;
 import io.smallrye.config.EnvConfigSource;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;

@@ -1,9 +1,10 @@
-package dev.ctwatch.notifier;
+package dev.ctwatch.notifier.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ctwatch.events.CertificateAudited;
+import dev.ctwatch.notifier.Samples;
 import java.net.URI;
 import java.util.EnumSet;
 import java.util.List;
