@@ -1,5 +1,15 @@
 package dev.ctwatch.caa;
 
+import dev.ctwatch.caa.dns.CaaAnswer;
+import dev.ctwatch.caa.dns.CaaCache;
+import dev.ctwatch.caa.dns.CaaLookup;
+import dev.ctwatch.caa.dns.CaaRecordSource;
+import dev.ctwatch.caa.history.CaaHistory;
+import dev.ctwatch.caa.history.EvidenceGrader;
+import dev.ctwatch.caa.issuer.IssuerCaaMap;
+import dev.ctwatch.caa.policy.CaaEvaluator;
+import dev.ctwatch.caa.policy.IssuanceContext;
+import dev.ctwatch.caa.policy.RelevantSet;
 import dev.ctwatch.events.CaaOutcome;
 import dev.ctwatch.events.CaaVerdict;
 import dev.ctwatch.events.CertificateAudited;

@@ -1,5 +1,9 @@
 package dev.ctwatch.caa;
 
+import dev.ctwatch.caa.history.CaaHistory;
+import dev.ctwatch.caa.policy.CaaEvaluator;
+import dev.ctwatch.caa.policy.IssuanceContext;
+import dev.ctwatch.caa.policy.IssueValue;
 import dev.ctwatch.events.NameAudit;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.ctwatch.caa.history.CaaHistory;
+import dev.ctwatch.caa.history.CaaObservation;
 import dev.ctwatch.events.CaaOutcome;
 import dev.ctwatch.events.CaaVerdict;
 import dev.ctwatch.events.CertificateAudited;

@@ -1,5 +1,6 @@
 package dev.ctwatch.caa;
 
+import dev.ctwatch.caa.dns.Nsd;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.dns;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,7 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.history;
 
+import dev.ctwatch.caa.CaaAuditConfig;
+import dev.ctwatch.caa.policy.RelevantSet;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;

@@ -1,5 +1,7 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.history;
 
+import dev.ctwatch.caa.dns.CaaProperty;
+import dev.ctwatch.caa.policy.RelevantSet;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;

@@ -1,5 +1,9 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.history;
 
+import dev.ctwatch.caa.dns.CaaProperty;
+import dev.ctwatch.caa.policy.CaaEvaluator;
+import dev.ctwatch.caa.policy.IssuanceContext;
+import dev.ctwatch.caa.policy.RelevantSet;
 import dev.ctwatch.events.CaaOutcome;
 import dev.ctwatch.events.Finding;
 import java.time.Duration;

@@ -1,5 +1,7 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.policy;
 
+import dev.ctwatch.caa.dns.CaaProperty;
+import dev.ctwatch.caa.dns.CaaRecordSource;
 import dev.ctwatch.events.CaaOutcome;
 import dev.ctwatch.events.CaaVerdict;
 import dev.ctwatch.events.CertificateAudited;
@@ -123,7 +125,7 @@ public final class CaaEvaluator {
         return List.copyOf(names);
     }
 
-    static String normalizeName(String name) {
+    public static String normalizeName(String name) {
         String n = name.strip().toLowerCase(Locale.ROOT);
         return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
     }
@@ -242,10 +244,11 @@ public final class CaaEvaluator {
         return domains;
     }
 
-    record Decision(CaaOutcome outcome, String detail) {}
+    public record Decision(CaaOutcome outcome, String detail) {}
 
     /** Judges the relevant record set (RFC 8659 §4, RFC 8657 for parameters). */
-    static Decision decide(List<CaaProperty> set, boolean wildcard, Set<String> identities, IssuanceContext context) {
+    public static Decision decide(
+            List<CaaProperty> set, boolean wildcard, Set<String> identities, IssuanceContext context) {
         for (CaaProperty p : set) {
             if (p.critical() && !KNOWN_TAGS.contains(p.normalizedTag())) {
                 return new Decision(CaaOutcome.FORBIDDEN, "unknown critical property '" + p.tag() + "'");

@@ -1,4 +1,4 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.policy;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -21,11 +21,11 @@ import java.util.regex.Pattern;
  */
 public record IssueValue(boolean valid, String issuer, Map<String, String> parameters, Set<String> repeated) {
     private static final String LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
-    static final Pattern DOMAIN = Pattern.compile(LABEL + "(?:\\." + LABEL + ")*");
+    public static final Pattern DOMAIN = Pattern.compile(LABEL + "(?:\\." + LABEL + ")*");
     private static final Pattern PARAM_TAG = Pattern.compile("[A-Za-z0-9]+(?:-+[A-Za-z0-9]+)*");
     // printable ASCII except space and ';'
     private static final Pattern PARAM_VALUE = Pattern.compile("[\\x21-\\x3a\\x3c-\\x7e]*");
-    static final Pattern METHOD_LABEL = Pattern.compile("[a-z0-9]+(?:-[a-z0-9]+)*");
+    public static final Pattern METHOD_LABEL = Pattern.compile("[a-z0-9]+(?:-[a-z0-9]+)*");
     /** ACME challenge types (IANA registry); CA-specific labels start with {@code ca-}. */
     static final Set<String> ACME_METHODS =
             Set.of("http-01", "dns-01", "tls-alpn-01", "tls-sni-01", "tls-sni-02", "dns-account-01", "dns-persist-01");

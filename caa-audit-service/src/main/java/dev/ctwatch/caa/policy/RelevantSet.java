@@ -1,5 +1,6 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.policy;
 
+import dev.ctwatch.caa.dns.CaaProperty;
 import java.time.Instant;
 import java.util.List;
 

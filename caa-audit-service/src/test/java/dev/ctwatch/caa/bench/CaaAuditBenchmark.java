@@ -1,8 +1,8 @@
 package dev.ctwatch.caa.bench;
 
-import dev.ctwatch.caa.CaaCache;
-import dev.ctwatch.caa.CaaEvaluator;
-import dev.ctwatch.caa.CaaLookup;
+import dev.ctwatch.caa.dns.CaaCache;
+import dev.ctwatch.caa.dns.CaaLookup;
+import dev.ctwatch.caa.policy.CaaEvaluator;
 import dev.ctwatch.events.CertificateAudited;
 import dev.ctwatch.events.CertificateDiscovered;
 import dev.ctwatch.events.CertificateIdentity;

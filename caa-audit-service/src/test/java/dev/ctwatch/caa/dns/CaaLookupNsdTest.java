@@ -1,4 +1,4 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.dns;
 
 import static dev.ctwatch.events.CaaOutcome.CONDITIONAL;
 import static dev.ctwatch.events.CaaOutcome.ERROR;
@@ -7,6 +7,8 @@ import static dev.ctwatch.events.CaaOutcome.PERMITTED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ctwatch.caa.policy.CaaEvaluator;
+import dev.ctwatch.caa.policy.IssuanceContext;
 import dev.ctwatch.events.CaaOutcome;
 import dev.ctwatch.events.NameAudit;
 import java.net.DatagramSocket;

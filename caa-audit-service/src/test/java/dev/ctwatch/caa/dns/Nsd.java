@@ -1,4 +1,4 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.dns;
 
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -11,9 +11,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /** An NSD started by {@code deploy/dns.sh} on a free loopback port, serving a copy of some zones. */
-final class Nsd {
-    static final Path SCRIPT = Path.of("..", "deploy", "dns.sh");
-    static final Path TEST_ZONES = Path.of("src", "test", "resources", "zones");
+public final class Nsd {
+    public static final Path SCRIPT = Path.of("..", "deploy", "dns.sh");
+    public static final Path TEST_ZONES = Path.of("src", "test", "resources", "zones");
 
     final Path dir;
     final int port;
@@ -24,13 +24,13 @@ final class Nsd {
     }
 
     /** Starts NSD; skips the calling test only when NSD cannot be installed. */
-    static Nsd start(Path dir, Path zones) throws Exception {
+    public static Nsd start(Path dir, Path zones) throws Exception {
         int port = freePort();
         run("start", dir.toString(), String.valueOf(port), zones.toString());
         return new Nsd(dir, port);
     }
 
-    String server() {
+    public String server() {
         return "127.0.0.1:" + port;
     }
 
@@ -38,7 +38,7 @@ final class Nsd {
         run("reload", dir.toString());
     }
 
-    void stop() throws Exception {
+    public void stop() throws Exception {
         run("stop", dir.toString());
     }
 

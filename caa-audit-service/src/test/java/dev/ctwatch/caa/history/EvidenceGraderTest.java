@@ -1,8 +1,10 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.history;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ctwatch.caa.EvidenceGrader.Observation;
+import dev.ctwatch.caa.dns.CaaProperty;
+import dev.ctwatch.caa.history.EvidenceGrader.Observation;
+import dev.ctwatch.caa.policy.RelevantSet;
 import dev.ctwatch.events.Finding.Evidence;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.issuer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.ctwatch.caa;
+package dev.ctwatch.caa.policy;
 
 import static dev.ctwatch.events.CaaOutcome.CONDITIONAL;
 import static dev.ctwatch.events.CaaOutcome.ERROR;
@@ -6,6 +6,9 @@ import static dev.ctwatch.events.CaaOutcome.FORBIDDEN;
 import static dev.ctwatch.events.CaaOutcome.PERMITTED;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ctwatch.caa.dns.CaaAnswer;
+import dev.ctwatch.caa.dns.CaaProperty;
+import dev.ctwatch.caa.dns.CaaRecordSource;
 import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CaaOutcome;
 import dev.ctwatch.events.CaaVerdict;
