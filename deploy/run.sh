@@ -82,6 +82,8 @@ if [ -n "$offline" ]; then
   export QUARKUS_REST_CLIENT_CRTSH_URL="http://127.0.0.1:$standin_port"
   deploy/dns.sh start "$run_dir/dns" "$dns_port" deploy/dns-zones
   export CAA_AUDIT_DNS_SERVERS="127.0.0.1:$dns_port"
+  # first polls are spread over one interval; a short one for the local stand-in shows data soon
+  export FETCHER_POLL_INTERVAL="${FETCHER_POLL_INTERVAL:-PT1M}"
 fi
 
 export QUARKUS_DATASOURCE_PASSWORD="${CTWATCH_DB_PASSWORD:-ctwatch}"

@@ -98,7 +98,11 @@ public class Poller {
         return schedule.slot(domain);
     }
 
-    @Scheduled(every = "${fetcher.tick}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    // delayed: a trigger at the very start ran before the messaging emitters were connected
+    @Scheduled(
+            every = "${fetcher.tick}",
+            delayed = "${fetcher.tick}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void tick() {
         for (String domain : schedule.due(clock.instant())) {
             watchlist.entry(domain).ifPresent(this::poll);
@@ -106,7 +110,10 @@ public class Poller {
     }
 
     /** A mounted ConfigMap changes without a restart: re-read the file when its modification time moves. */
-    @Scheduled(every = "${fetcher.watchlist-reload-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(
+            every = "${fetcher.watchlist-reload-interval}",
+            delayed = "${fetcher.watchlist-reload-interval}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void reloadWatchlist() {
         if (config.watchlistFile().isEmpty()) {
             return;
