@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # README's run command: builds what it needs and starts the whole pipeline on this machine.
-#   deploy/run.sh [--offline] [--no-build]   start Kafka, PostgreSQL, a mail catcher and the four services
+#   deploy/run.sh [--offline] [--fresh] [--no-build]   start Kafka, PostgreSQL, a mail catcher and the four services
 #   deploy/run.sh stop                       stop everything this script started
 # --offline points the fetcher and dedup at the local crt.sh stand-in (deploy/crtsh-standin) and the
 # auditor at NSD serving deploy/dns-zones, so the pipeline runs with no network at all.
+# State persists in the database "ctwatch" across runs (a second run mails nothing it already
+# mailed); --fresh drops and recreates it first.
 # Environment: CTWATCH_WATCHLIST (comma-separated domains), CTWATCH_MAIL_TO (recipient),
 # CTWATCH_DB_PASSWORD, SMTP via QUARKUS_MAILER_* (default: the local mail catcher on 3025).
 set -euo pipefail
@@ -30,11 +32,13 @@ fi
 
 offline=
 build=1
+fresh=
 for arg in "$@"; do
   case "$arg" in
     --offline) offline=1 ;;
+    --fresh) fresh=--recreate ;;
     --no-build) build= ;;
-    *) echo "usage: $0 [--offline] [--no-build] | stop" >&2; exit 2 ;;
+    *) echo "usage: $0 [--offline] [--fresh] [--no-build] | stop" >&2; exit 2 ;;
   esac
 done
 
@@ -43,7 +47,7 @@ if [ -n "$build" ]; then
   mvn -B -q -ntp package -DskipTests
 fi
 
-deploy/postgres.sh ctwatch
+deploy/postgres.sh $fresh ctwatch
 deploy/kafka.sh start
 
 wait_http() { # url, name
