@@ -32,6 +32,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * Wires the plain pieces together: issuer map, cached asynchronous DNS, evaluator, history (store
@@ -120,6 +121,19 @@ public class CaaAuditService {
 
     /** Audits one certificate: DNS, then history (observations stored, finding graded). Blocks. */
     public CertificateAudited audit(CertificateDiscovered discovered) {
+        if (discovered.key() == null) {
+            return auditKeyed(discovered);
+        }
+        // every log line about this certificate carries its issuance key (a JSON field in prod)
+        MDC.put("issuanceKey", discovered.key().toString());
+        try {
+            return auditKeyed(discovered);
+        } finally {
+            MDC.remove("issuanceKey");
+        }
+    }
+
+    private CertificateAudited auditKeyed(CertificateDiscovered discovered) {
         CertificateIdentity identity = discovered.identity();
         List<String> identities = identity != null
                 ? issuers.identities(

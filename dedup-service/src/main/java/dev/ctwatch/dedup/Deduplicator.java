@@ -20,6 +20,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.MDC;
 
 /**
  * Turns observed crt.sh rows into one discovered event per issuance. Consumes whole batches: the
@@ -84,17 +85,23 @@ public class Deduplicator {
     }
 
     private void recordUnseen(CertificateObserved observed) {
-        if (observed.backfill()) {
-            recorder.recordBackfill(observed);
-            return;
-        }
-        long id = observed.row().id();
+        // ObservedRows.problem checked the row has an issuance key: every log line of this record carries it
+        MDC.put("issuanceKey", observed.row().issuanceKey().toString());
         try {
-            recorder.recordDownloaded(observed, certificates.fetch(id));
-        } catch (CertificateSource.Unavailable e) {
-            pending.park(observed, e.getMessage());
-        } catch (CertificateParseException e) {
-            deadLetters.send(observed, "crt.sh served no usable certificate for id " + id + ": " + e.getMessage());
+            if (observed.backfill()) {
+                recorder.recordBackfill(observed);
+                return;
+            }
+            long id = observed.row().id();
+            try {
+                recorder.recordDownloaded(observed, certificates.fetch(id));
+            } catch (CertificateSource.Unavailable e) {
+                pending.park(observed, e.getMessage());
+            } catch (CertificateParseException e) {
+                deadLetters.send(observed, "crt.sh served no usable certificate for id " + id + ": " + e.getMessage());
+            }
+        } finally {
+            MDC.remove("issuanceKey");
         }
     }
 

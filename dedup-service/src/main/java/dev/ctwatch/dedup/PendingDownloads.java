@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * Rows whose certificate crt.sh could not give within the retry budget. They wait in PostgreSQL
@@ -103,6 +104,8 @@ public class PendingDownloads {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("pending row " + crtShId + " no longer reads", e);
         }
+        // a parked row was checked for an issuance key before it was parked
+        MDC.put("issuanceKey", observed.row().issuanceKey().toString());
         try {
             ParsedCertificate certificate = certificates.fetch(crtShId);
             recorder.recordDownloaded(observed, certificate);
@@ -117,6 +120,8 @@ public class PendingDownloads {
             } else {
                 reschedule(crtShId, attempts + 1, e.getMessage());
             }
+        } finally {
+            MDC.remove("issuanceKey");
         }
     }
 

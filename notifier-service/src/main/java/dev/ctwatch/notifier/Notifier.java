@@ -18,6 +18,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.MDC;
 
 /**
  * Takes audited certificates in: plans each one (routes, channels, recipients, or a digest) and
@@ -50,11 +51,17 @@ public class Notifier {
             // fail-on-deserialization-failure=false delivers unreadable records as null
             throw new InvalidRecordException("record carries no readable CertificateAudited with an issuance key");
         }
-        Plan plan = planner.plan(audited, Instant.now());
-        Stored stored = QuarkusTransaction.requiringNew()
-                .call(() -> new Stored(digests.add(plan.digestItems()), deliveries.enqueue(plan.deliveries())));
-        stored.duplicates().forEach(d -> metrics.delivery(d.channel(), "duplicate"));
-        stored.digested().forEach(item -> metrics.digested(item.reason()));
+        // every log line about this certificate carries its issuance key (a JSON field in prod)
+        MDC.put("issuanceKey", audited.certificate().key().toString());
+        try {
+            Plan plan = planner.plan(audited, Instant.now());
+            Stored stored = QuarkusTransaction.requiringNew()
+                    .call(() -> new Stored(digests.add(plan.digestItems()), deliveries.enqueue(plan.deliveries())));
+            stored.duplicates().forEach(d -> metrics.delivery(d.channel(), "duplicate"));
+            stored.digested().forEach(item -> metrics.digested(item.reason()));
+        } finally {
+            MDC.remove("issuanceKey");
+        }
     }
 
     private record Stored(List<DigestItem> digested, List<Pending> duplicates) {}

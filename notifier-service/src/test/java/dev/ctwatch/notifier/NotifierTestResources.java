@@ -4,6 +4,12 @@ import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +31,18 @@ public class NotifierTestResources implements QuarkusTestResourceLifecycleManage
     static final String DLQ = TOPIC + ".dlq";
 
     static final String SECRET = "test-webhook-secret";
+
+    // distinctive secrets that must never reach a log line (NotifierSecretLogTest)
+    static final String LEAK_SLACK_TOKEN = "slackTok" + RUN + "Xq7";
+    static final String LEAK_HOOK_TOKEN = "hookTok" + RUN + "Zp3";
+    static final String LEAK_WEBHOOK_SECRET = "whsec-" + RUN + "-Kd9";
+    static final String LEAK_SMTP_PASSWORD = "smtpPw-" + RUN + "-Vb2";
+    static final String LEAK_DB_PASSWORD = "dbPw-" + RUN + "-Rt5";
+    static final Path LOG = Path.of("target", "notifier-test.log");
+    static String leakySlackUrl;
+    static String leakyWebhookUrl;
+    /** Whether {@link #LEAK_DB_PASSWORD} is the configured datasource password. */
+    static boolean dbPasswordConfigured;
 
     static volatile GreenMail greenMail;
     static HttpReceiver http;
@@ -54,6 +72,7 @@ public class NotifierTestResources implements QuarkusTestResourceLifecycleManage
 
         String channel = "mp.messaging.incoming.certificates-audited.";
         Map<String, String> config = new HashMap<>();
+        secretsAndLogFile(config);
         // pinned here, above environment variables, so e.g. NOTIFIER_BACKFILL_DIGEST=false for the e2e
         // run cannot change these tests
         config.put("notifier.backfill.digest", "true");
@@ -88,6 +107,52 @@ public class NotifierTestResources implements QuarkusTestResourceLifecycleManage
                 channel + "group.id",
                 "ctwatch-notifier-test-" + RUN));
         return config;
+    }
+
+    /**
+     * Route "leaky" (team=leaky): a Slack webhook whose path is a token, a webhook on a closed port
+     * whose path is a token, and a signing secret; an SMTP login and a datasource password that are
+     * configured but never needed; all distinctive. Every log line goes to {@link #LOG} too, with
+     * the MDC's issuanceKey.
+     */
+    private static void secretsAndLogFile(Map<String, String> config) {
+        try {
+            Files.deleteIfExists(LOG);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        leakySlackUrl = http.url("/services/T0/B0/" + LEAK_SLACK_TOKEN);
+        leakyWebhookUrl = "http://127.0.0.1:" + closedPort + "/hooks/" + LEAK_HOOK_TOKEN;
+        config.put("notifier.routes.leaky.labels.team", "leaky");
+        config.put("notifier.routes.leaky.slack-webhook-url", leakySlackUrl);
+        config.put("notifier.routes.leaky.webhook-url", leakyWebhookUrl);
+        config.put("notifier.routes.leaky.webhook-secret", LEAK_WEBHOOK_SECRET);
+        // the fake SMTP server needs no login: the password is configured but never sent
+        config.put("quarkus.mailer.username", "ctwatch-mailer");
+        config.put("quarkus.mailer.password", LEAK_SMTP_PASSWORD);
+        config.put("quarkus.mailer.login", "DISABLED");
+        // PostgreSQL's JDBC driver lets a password in the URL win over the one handed to it, so the
+        // database still sees the real password while the configured one (given to Agroal and the
+        // driver like any datasource password) is distinctive
+        String url = System.getenv("QUARKUS_DATASOURCE_JDBC_URL");
+        String password = System.getenv("QUARKUS_DATASOURCE_PASSWORD");
+        dbPasswordConfigured = url != null && password != null && !url.contains("?");
+        if (dbPasswordConfigured) {
+            config.put(
+                    "quarkus.datasource.jdbc.url",
+                    url + "?password=" + URLEncoder.encode(password, StandardCharsets.UTF_8));
+            config.put("quarkus.datasource.password", LEAK_DB_PASSWORD);
+        }
+        config.put("quarkus.log.file.enabled", "true");
+        config.put("quarkus.log.file.path", LOG.toString());
+        config.put("quarkus.log.file.json.enabled", "false");
+        config.put("quarkus.log.file.format", "%d{HH:mm:ss,SSS} %-5p [%c{3.}] (%t) issuanceKey=%X{issuanceKey} %s%e%n");
     }
 
     /** SMTP outage: stop the server; {@link #startSmtp()} brings it back on the same port. */

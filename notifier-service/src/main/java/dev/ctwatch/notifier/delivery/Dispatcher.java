@@ -30,6 +30,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * Sends due deliveries and closes due digests, every {@code notifier.delivery.poll-interval}. One
@@ -115,6 +116,16 @@ public class Dispatcher {
         if (due == null) {
             return false;
         }
+        // the delivery's key: an issuance key, or a digest's key; a field of every line about it
+        MDC.put("issuanceKey", due.key());
+        try {
+            return deliver(due);
+        } finally {
+            MDC.remove("issuanceKey");
+        }
+    }
+
+    private boolean deliver(Due due) {
         Route route = router.find(due.route()).orElse(null);
         if (route == null) {
             giveUp(due, "route '" + due.route() + "' is no longer configured");
