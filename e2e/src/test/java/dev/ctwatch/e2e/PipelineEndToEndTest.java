@@ -161,6 +161,9 @@ class PipelineEndToEndTest {
         assertThat(count("select count(*) from dedup.crtsh_entry")).isEqualTo(7);
         assertThat(count("select count(*) from dedup.issuance")).isEqualTo(issuances);
 
+        // what the services really wrote matches the published schemas, with CloudEvents headers
+        assertTopicsMatchTheirSchemas();
+
         // every service answers health and metrics
         for (ServiceProcess service : services) {
             assertThat(get(service, "/q/health/ready")).contains("\"status\": \"UP\"");
@@ -203,6 +206,56 @@ class PipelineEndToEndTest {
             }
             throw new AssertionError(
                     "expected " + expected + " mails, got " + smtp.getReceivedMessages().length + logs, e);
+        }
+    }
+
+    private void assertTopicsMatchTheirSchemas() {
+        var factory = com.networknt.schema.JsonSchemaFactory.getInstance(
+                com.networknt.schema.SpecVersion.VersionFlag.V202012,
+                builder -> builder.schemaMappers(
+                        mappers -> mappers.mapPrefix("https://ctwatch.dev/schemas/", "classpath:schemas/")));
+        Map<String, String> schemas = Map.of(
+                "observed", "certificate-observed",
+                "discovered", "certificate-discovered",
+                "audited", "certificate-audited");
+        Properties config = new Properties();
+        config.put("bootstrap.servers", required("KAFKA_BOOTSTRAP_SERVERS"));
+        config.put("group.id", run + "-schema-check");
+        config.put("auto.offset.reset", "earliest");
+        ObjectMapper json = new ObjectMapper();
+        for (var entry : schemas.entrySet()) {
+            String topic = run + ".ctwatch.certificates." + entry.getKey() + ".v1";
+            var schema = factory.getSchema(com.networknt.schema.SchemaLocation.of(
+                    "https://ctwatch.dev/schemas/" + entry.getValue() + ".v1.schema.json"));
+            List<String> problems = new ArrayList<>();
+            int[] seen = {0};
+            try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                    config,
+                    new org.apache.kafka.common.serialization.StringDeserializer(),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+                consumer.subscribe(List.of(topic));
+                long deadline = System.currentTimeMillis() + 20_000;
+                int idle = 0;
+                while (System.currentTimeMillis() < deadline && (seen[0] == 0 || idle < 3)) {
+                    var records = consumer.poll(Duration.ofMillis(500));
+                    idle = records.isEmpty() ? idle + 1 : 0;
+                    for (var r : records) {
+                        seen[0]++;
+                        try {
+                            schema.validate(json.readTree(r.value()))
+                                    .forEach(m -> problems.add(topic + "@" + r.offset() + ": " + m.getMessage()));
+                        } catch (IOException e) {
+                            problems.add(topic + "@" + r.offset() + ": not JSON: " + e.getMessage());
+                        }
+                        if (r.headers().lastHeader("ce_type") == null
+                                || r.headers().lastHeader("ce_id") == null) {
+                            problems.add(topic + "@" + r.offset() + ": no CloudEvents ce_type/ce_id header");
+                        }
+                    }
+                }
+            }
+            assertThat(seen[0]).as("records on %s", topic).isPositive();
+            assertThat(problems).as("schema violations on %s", topic).isEmpty();
         }
     }
 
