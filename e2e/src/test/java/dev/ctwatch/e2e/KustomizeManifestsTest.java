@@ -46,8 +46,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Renders both kustomize overlays with {@code kubectl kustomize} and parses every document strictly
  * against the fabric8 Kubernetes model: Jackson rejects type errors, and a walk over the parsed
  * object graph fails on every field the model does not know (fabric8 would otherwise keep a misspelt
- * field silently in {@code getAdditionalProperties()}). The CRDs (KafkaTopic, ServiceMonitor,
- * PrometheusRule) have no typed model, so their structure is checked by hand. No cluster is needed,
+ * field silently in {@code getAdditionalProperties()}). ServiceMonitor and PrometheusRule are parsed
+ * with fabric8's Prometheus-Operator model, as strictly; KafkaTopic has no typed model here, so its
+ * structure is checked by hand. No cluster is needed,
  * but kubectl (with its built-in kustomize) is: without it the test fails.
  */
 class KustomizeManifestsTest {
@@ -73,6 +74,13 @@ class KustomizeManifestsTest {
                 .containsEntry("ServiceMonitor", 1)
                 .containsEntry("PrometheusRule", 1);
 
+        assertThat(resources)
+                .as("Prometheus-Operator kinds parse to their typed model, so the unknown-field walk covers them")
+                .filteredOn(
+                        r -> r.getKind().equals("ServiceMonitor") || r.getKind().equals("PrometheusRule"))
+                .hasSize(2)
+                .noneMatch(GenericKubernetesResource.class::isInstance);
+
         List<String> problems = new ArrayList<>();
         for (HasMetadata r : resources) {
             String id = id(r);
@@ -83,6 +91,27 @@ class KustomizeManifestsTest {
                 problems.addAll(checkCustomResource(generic));
             } else {
                 unknownFields(r).forEach(f -> problems.add(id + ": unknown field " + f));
+            }
+            if (r instanceof io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor monitor) {
+                monitor.getSpec().getEndpoints().forEach(e -> {
+                    if (!"http".equals(e.getPort()) || !"/q/metrics".equals(e.getPath())) {
+                        problems.add(id + ": endpoint must scrape port http at /q/metrics, not " + e.getPort() + " "
+                                + e.getPath());
+                    }
+                });
+            }
+            if (r instanceof io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule rule) {
+                if (rule.getSpec().getGroups().isEmpty()) {
+                    problems.add(id + ": no rule groups");
+                }
+                rule.getSpec()
+                        .getGroups()
+                        .forEach(g -> g.getRules().forEach(x -> {
+                            if (x.getExpr() == null || (x.getAlert() == null && x.getRecord() == null)) {
+                                problems.add(
+                                        id + ": group " + g.getName() + " has a rule without expr or alert/record");
+                            }
+                        }));
             }
         }
         assertThat(problems).as("problems in overlay " + overlay).isEmpty();
