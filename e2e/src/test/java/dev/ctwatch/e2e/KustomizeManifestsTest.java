@@ -47,8 +47,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * against the fabric8 Kubernetes model: Jackson rejects type errors, and a walk over the parsed
  * object graph fails on every field the model does not know (fabric8 would otherwise keep a misspelt
  * field silently in {@code getAdditionalProperties()}). ServiceMonitor and PrometheusRule are parsed
- * with fabric8's Prometheus-Operator model, as strictly; KafkaTopic has no typed model here, so its
- * structure is checked by hand. No cluster is needed,
+ * with fabric8's Prometheus-Operator model and KafkaTopic with Strimzi's, as strictly; a custom
+ * resource no model knows is checked by hand. No cluster is needed,
  * but kubectl (with its built-in kustomize) is: without it the test fails.
  */
 class KustomizeManifestsTest {
@@ -59,6 +59,11 @@ class KustomizeManifestsTest {
     private static final Set<String> KAFKA_TOPIC_SPEC_FIELDS = Set.of("partitions", "replicas", "topicName", "config");
 
     private final KubernetesSerialization serialization = new KubernetesSerialization();
+
+    {
+        // Strimzi's model registers no fabric8 resource type of its own
+        serialization.registerKubernetesResource(io.strimzi.api.kafka.model.topic.KafkaTopic.class);
+    }
 
     @ParameterizedTest(name = "overlay {0}")
     @CsvSource({"dev, ctwatch-dev, dev", "prod, ctwatch, 0.1.0"})
@@ -91,6 +96,21 @@ class KustomizeManifestsTest {
                 problems.addAll(checkCustomResource(generic));
             } else {
                 unknownFields(r).forEach(f -> problems.add(id + ": unknown field " + f));
+            }
+            if (r instanceof io.strimzi.api.kafka.model.topic.KafkaTopic topic) {
+                var spec = topic.getSpec();
+                if (spec == null
+                        || spec.getPartitions() == null
+                        || spec.getPartitions() < 1
+                        || spec.getReplicas() == null
+                        || spec.getReplicas() < 1
+                        || spec.getTopicName() == null
+                        || spec.getTopicName().isBlank()) {
+                    problems.add(id + ": needs partitions, replicas and topicName");
+                }
+                if (!"ctwatch".equals(topic.getMetadata().getLabels().get("strimzi.io/cluster"))) {
+                    problems.add(id + ": label strimzi.io/cluster must be ctwatch");
+                }
             }
             if (r instanceof io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor monitor) {
                 monitor.getSpec().getEndpoints().forEach(e -> {
