@@ -21,13 +21,6 @@ public class IssuanceStore {
     @Inject
     EntityManager em;
 
-    public boolean isKnown(long crtShId) {
-        return !em.createNativeQuery("select 1 from {h-schema}crtsh_entry where crtsh_id = ?1")
-                .setParameter(1, crtShId)
-                .getResultList()
-                .isEmpty();
-    }
-
     /** Which of these crt.sh ids are already recorded: one query for a whole batch. */
     @SuppressWarnings("unchecked")
     public Set<Long> knownIds(Collection<Long> crtShIds) {
@@ -63,13 +56,9 @@ public class IssuanceStore {
                 .getResultList();
     }
 
-    /** Inserts the issuance unless it exists; returns its id either way. */
-    public long insertIssuance(long issuerCaId, String issuerName, CertificateIdentity id, Anomaly anomaly) {
-        return insertIssuance(issuerCaId, issuerName, id, anomaly, true);
-    }
-
     /**
-     * Inserts an issuance known only from crt.sh's row (backfill): its TBS hash is stored as
+     * Inserts the issuance unless it exists; returns its id either way. An issuance recorded from
+     * crt.sh's row alone ({@code downloaded} false, backfill) has no TBS hash: it is stored as
      * {@link IssuanceDecision#UNKNOWN_TBS}.
      */
     public long insertIssuance(
