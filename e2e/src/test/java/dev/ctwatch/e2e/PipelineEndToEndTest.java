@@ -109,7 +109,9 @@ class PipelineEndToEndTest {
         notifier.put("quarkus.mailer.port", String.valueOf(smtp.getSmtp().getPort()));
         notifier.put("quarkus.mailer.start-tls", "DISABLED");
         notifier.put("notifier.mail.to", RECIPIENT);
-        fetcherProperties = withChannels(common, topics, "out:certificates-observed");
+        fetcherProperties = withChannels(common, topics);
+        // the fetcher publishes with a plain producer, not a messaging channel
+        fetcherProperties.put("fetcher.publish.topic", topics.get("out:certificates-observed"));
         fetcherProperties.put("quarkus.rest-client.crtsh.url", crtSh.url());
         fetcherProperties.put("fetcher.poll-interval", "2s");
         fetcherProperties.put("fetcher.initial-delay", "3s");

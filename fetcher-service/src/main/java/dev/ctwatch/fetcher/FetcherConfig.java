@@ -45,6 +45,13 @@ public interface FetcherConfig {
     @WithDefault("PT60S")
     Duration publishTimeout();
 
+    /**
+     * Where rows are published. The broker and producer settings are Quarkus' {@code kafka.*}
+     * properties (e.g. {@code KAFKA_BOOTSTRAP_SERVERS}, {@code KAFKA_LINGER_MS}); {@code acks=all} and
+     * idempotence are fixed.
+     */
+    Publish publish();
+
     /** Sent to crt.sh, which blocks anonymous or borrowed user agents. */
     @WithDefault("ctwatch/0.1 (certificate transparency monitor)")
     String userAgent();
@@ -62,6 +69,15 @@ public interface FetcherConfig {
 
         /** Labels that travel with every event of this entry, for routing (e.g. team=payments). */
         Map<String, String> labels();
+    }
+
+    interface Publish {
+        @WithDefault("ctwatch.certificates.observed.v1")
+        String topic();
+
+        /** Records a poll keeps unacknowledged at most; the producer's buffer bounds the memory as well. */
+        @WithDefault("1000")
+        int window();
     }
 
     interface CrtSh {

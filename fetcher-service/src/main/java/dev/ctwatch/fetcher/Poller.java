@@ -14,7 +14,6 @@ import dev.ctwatch.fetcher.watchlist.WatchlistFile;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -30,10 +29,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
-import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Emitter;
-import org.eclipse.microprofile.reactive.messaging.Message;
-import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
 /** Polls crt.sh for each watch entry on its schedule and publishes every matching row, keyed by issuance. */
@@ -41,16 +36,12 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class Poller {
     private static final Logger LOG = Logger.getLogger(Poller.class);
-    /** Records a poll keeps unacknowledged at most; below the channel's max-inflight-messages. */
-    private static final int PUBLISH_WINDOW = 1000;
 
     @Inject
     CrtShSearch crtSh;
 
     @Inject
-    @Channel("certificates-observed")
-    @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 2 * PUBLISH_WINDOW)
-    Emitter<CertificateObserved> observed;
+    ObservedPublisher publisher;
 
     @Inject
     FetcherConfig config;
@@ -158,19 +149,19 @@ public class Poller {
     public synchronized PollLog.Poll poll(WatchEntry entry) {
         Instant started = clock.instant();
         boolean backfill = !pollLog.hadSuccess(entry.domain());
-        PublishWindow window = new PublishWindow(PUBLISH_WINDOW);
+        PublishWindow window = new PublishWindow(config.publish().window(), config.publishTimeout());
         long[] counts = new long[2]; // published, rejected
         CrtShAnswer.Result result;
         try {
             result = crtSh.search(entry.domain(), row -> {
-                Message<CertificateObserved> message = toMessage(row, backfill, started, counts);
-                if (message != null) {
-                    long id = row.id();
-                    observed.send(track(window, message, () -> published.add(id)));
+                IssuanceKey key = issuanceKey(row);
+                CertificateObserved event = observe(row, key, backfill, started, counts);
+                if (event != null) {
+                    publish(window, key.toString(), event);
                 }
             });
             // a poll is done only when the broker has acknowledged every row it published
-            counts[0] = window.awaitAll(config.publishTimeout());
+            counts[0] = window.awaitAll();
             metrics.counter("ctwatch.fetch.rows.published").increment(counts[0]);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -202,13 +193,9 @@ public class Poller {
         return pollLog.record(entry.domain(), started, result, counts[0], counts[1], backfill, next);
     }
 
-    private Message<CertificateObserved> toMessage(CrtShRow row, boolean backfill, Instant fetchedAt, long[] counts) {
-        IssuanceKey key;
-        try {
-            key = row.issuanceKey();
-        } catch (IllegalArgumentException e) {
-            key = null;
-        }
+    /** The event for a row, or null when the row is rejected, already published or not under a watched domain. */
+    private CertificateObserved observe(
+            CrtShRow row, IssuanceKey key, boolean backfill, Instant fetchedAt, long[] counts) {
         if (row.id() == null || key == null) {
             counts[1]++;
             metrics.counter("ctwatch.fetch.rows.rejected", "reason", "no-issuance-key")
@@ -226,21 +213,32 @@ public class Poller {
             // crt.sh matches substrings and subject fields; only names under a watched domain count
             return null;
         }
-        CertificateObserved event = new CertificateObserved(row, matches, fetchedAt, backfill);
-        return Message.of(event)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                        .withKey(key.toString())
-                        .build());
+        return new CertificateObserved(row, matches, fetchedAt, backfill);
     }
 
-    private <T> Message<T> track(PublishWindow window, Message<T> message, Runnable onAck) {
+    private static IssuanceKey issuanceKey(CrtShRow row) {
         try {
-            return window.track(message, config.publishTimeout(), onAck);
+            return row.issuanceKey();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private void publish(PublishWindow window, String key, CertificateObserved event) {
+        long id = event.row().id();
+        try {
+            window.acquire();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while publishing", e);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException(e.getMessage(), e);
+        }
+        try {
+            publisher.send(key, event, window.completion(() -> published.add(id)));
+        } catch (RuntimeException e) {
+            window.abandon();
+            throw e;
         }
     }
 

@@ -1,13 +1,12 @@
 package dev.ctwatch.fetcher;
 
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.eclipse.microprofile.reactive.messaging.Message;
+import org.apache.kafka.clients.producer.Callback;
 
 /**
  * Keeps at most a fixed number of published records unacknowledged, so a poll streams rows to the
@@ -16,48 +15,52 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  */
 final class PublishWindow {
     private final int size;
+    private final Duration timeout;
     private final Semaphore permits;
     private final AtomicLong acknowledged = new AtomicLong();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final AtomicReference<Exception> failure = new AtomicReference<>();
 
-    PublishWindow(int size) {
+    PublishWindow(int size, Duration timeout) {
         this.size = size;
+        this.timeout = timeout;
         this.permits = new Semaphore(size);
     }
 
-    /** Waits for room in the window, then returns the message with acknowledgement tracking. */
-    <T> Message<T> track(Message<T> message, Duration timeout, Runnable onAck)
-            throws InterruptedException, TimeoutException {
+    /** Waits for room in the window; the record then sent must complete with {@link #completion} or {@link #abandon}. */
+    void acquire() throws InterruptedException, TimeoutException {
         if (!permits.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new TimeoutException("no broker acknowledgement for " + timeout);
         }
-        return message.withAck(() -> {
-                    acknowledged.incrementAndGet();
-                    onAck.run();
-                    permits.release();
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(error -> {
-                    failure.compareAndSet(null, error);
-                    permits.release();
-                    return CompletableFuture.completedFuture(null);
-                });
+    }
+
+    /** The producer callback of one record: counts it and runs {@code onAck} when the broker acknowledged it. */
+    Callback completion(Runnable onAck) {
+        return (metadata, error) -> {
+            if (error == null) {
+                acknowledged.incrementAndGet();
+                onAck.run();
+            } else {
+                failure.compareAndSet(null, error);
+            }
+            permits.release();
+        };
+    }
+
+    /** The record of the last {@link #acquire} was never handed to the producer. */
+    void abandon() {
+        permits.release();
     }
 
     /** Blocks until every tracked record was acknowledged; throws on the first failure or a timeout. */
-    long awaitAll(Duration timeout) throws InterruptedException, TimeoutException {
+    long awaitAll() throws InterruptedException, TimeoutException {
         if (!permits.tryAcquire(size, timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new TimeoutException("no broker acknowledgement for " + timeout);
         }
         permits.release(size);
-        Throwable error = failure.get();
+        Exception error = failure.get();
         if (error != null) {
             throw new IllegalStateException("the broker refused a record: " + error.getMessage(), error);
         }
         return acknowledged.get();
-    }
-
-    boolean failed() {
-        return failure.get() != null;
     }
 }

@@ -72,7 +72,16 @@ class CrtShFailureModesTest {
                     .singleElement()
                     .satisfies(m -> assertThat(m.labels()).containsEntry("team", "pki"));
             assertThat(r.value().fetchedAt()).isNotNull();
+            // CloudEvents 1.0, binary mode, as the AsyncAPI contract lists them
+            assertThat(header(r, "ce_specversion")).isEqualTo("1.0");
+            assertThat(header(r, "ce_type")).isEqualTo("dev.ctwatch.certificate.observed.v1");
+            assertThat(header(r, "ce_source")).isEqualTo("urn:ctwatch:fetcher-service");
+            assertThat(java.util.UUID.fromString(header(r, "ce_id"))).isNotNull();
+            assertThat(java.time.OffsetDateTime.parse(header(r, "ce_time")).toInstant())
+                    .isEqualTo(r.value().fetchedAt());
+            assertThat(header(r, "content-type")).isEqualTo("application/json");
         });
+        assertThat(records).extracting(r -> header(r, "ce_id")).doesNotHaveDuplicates();
         // the look-alike row crt.sh also returns is not published
         assertThat(records).noneMatch(r -> r.value().row().nameValue().contains("not" + domain("ok")));
         // the first successful poll of an entry is its backfill, and that is stored
@@ -90,6 +99,19 @@ class CrtShFailureModesTest {
         assertThat(recordsOf(domain("ok"), 6))
                 .filteredOn(r -> !r.value().backfill())
                 .hasSize(3);
+    }
+
+    @Test
+    @Order(3)
+    void readinessReportsTheBrokerAndThePublishingMetrics() {
+        JsonPath ready = when().get("/q/health/ready").then().extract().jsonPath();
+        assertThat(ready.getList("checks.name")).contains("Kafka connection health check", "crt.sh freshness");
+        assertThat(ready.getString("checks.find { it.name == 'Kafka connection health check' }.status"))
+                .isEqualTo("UP");
+        // the publisher's producer reports to Prometheus like SmallRye's producers do elsewhere
+        String metrics =
+                when().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics).contains("kafka_producer_record_send_total", "client_id=\"fetcher-service-observed\"");
     }
 
     @ParameterizedTest
@@ -240,5 +262,10 @@ class CrtShFailureModesTest {
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, FetcherTestResource.bootstrap());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         return new KafkaConsumer<>(props, new StringDeserializer(), new EventDeserializer.Observed());
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        var header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -2,6 +2,7 @@ package dev.ctwatch.fetcher;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.ctwatch.events.CrtShRow;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -179,6 +180,21 @@ public final class CrtShFake implements AutoCloseable {
                 + ",\"not_before\":\"2026-03-01T09:15:30\",\"not_after\":\"2026-05-30T09:15:29\","
                 + "\"serial_number\":\"00" + Long.toHexString(0x8000000000000L + id) + "\",\"result_count\":"
                 + resultCount + ",\"future_field\":{\"x\":[1,2]}}";
+    }
+
+    /** The record {@link #row} describes, built without JSON (the benchmark's raw producer side). */
+    static CrtShRow rowRecord(String domain, long id) {
+        return new CrtShRow(
+                id,
+                183267L,
+                "C=US, O=Let's Encrypt, CN=R11",
+                "www." + domain,
+                "www." + domain + "\n" + domain,
+                id % 7 == 0 ? null : "2026-03-01T10:15:30.35",
+                "2026-03-01T09:15:30",
+                "2026-05-30T09:15:29",
+                "00" + Long.toHexString(0x8000000000000L + id),
+                0);
     }
 
     private static void send(HttpExchange exchange, int status, String type, String body) throws IOException {

@@ -55,7 +55,7 @@ public class FetcherTestResource implements QuarkusTestResourceLifecycleManager 
         return Map.of(
                 "quarkus.rest-client.crtsh.url", fake.url(),
                 "kafka.bootstrap.servers", bootstrap(),
-                "mp.messaging.outgoing.certificates-observed.topic", TOPIC,
+                "fetcher.publish.topic", TOPIC,
                 "fetcher.watchlist-file", watchlistFile.toString());
     }
 
