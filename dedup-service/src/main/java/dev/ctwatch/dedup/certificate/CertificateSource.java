@@ -9,6 +9,7 @@ import jakarta.inject.Inject;
 import jakarta.ws.rs.ProcessingException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.util.Optional;
 import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 
@@ -46,6 +47,15 @@ public class CertificateSource {
     @ExponentialBackoff(maxDelay = 4000)
     public ParsedCertificate fetch(long crtShId) throws CertificateParseException {
         return limiter.call(() -> download(crtShId));
+    }
+
+    /**
+     * The certificate of a crt.sh id, downloaded only if no other download runs or waits now (empty
+     * otherwise): low-priority work must never hold up the hot path. No quick retries either; the
+     * caller tries again on its next run. Failures are thrown as by {@link #fetch}.
+     */
+    public Optional<ParsedCertificate> fetchIfIdle(long crtShId) throws CertificateParseException {
+        return limiter.callIfIdle(() -> download(crtShId));
     }
 
     private ParsedCertificate download(long crtShId) throws CertificateParseException {
