@@ -30,6 +30,9 @@ public class CrtShFreshnessCheck implements HealthCheck {
                 HealthCheckResponse.named("crt.sh freshness").up();
         var polls = poller.lastPolls();
         for (WatchEntry entry : poller.watchlist().entries()) {
+            if (!poller.pollsHere(entry)) {
+                continue; // another replica polls it and answers for its freshness
+            }
             PollLog.Poll poll = polls.get(entry.domain());
             Instant lastSuccess = poller.lastSuccess(entry.domain());
             // until its first poll in this run, an entry is judged from the start of this run
@@ -45,6 +48,8 @@ public class CrtShFreshnessCheck implements HealthCheck {
             }
         }
         response.withData("crt.sh circuit breaker", poller.breakerState().name());
+        response.withData(
+                "shard", poller.shard().index() + " of " + poller.shard().count());
         return response.build();
     }
 }

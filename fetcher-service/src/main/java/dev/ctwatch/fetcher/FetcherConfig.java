@@ -56,6 +56,9 @@ public interface FetcherConfig {
     @WithDefault("ctwatch/0.1 (certificate transparency monitor)")
     String userAgent();
 
+    /** Which part of the watchlist this replica polls. */
+    ShardConfig shard();
+
     /** How crt.sh is called. Its base URL is {@code quarkus.rest-client.crtsh.url}. */
     CrtSh crtsh();
 
@@ -69,6 +72,15 @@ public interface FetcherConfig {
 
         /** Labels that travel with every event of this entry, for routing (e.g. team=payments). */
         Map<String, String> labels();
+    }
+
+    interface ShardConfig {
+        /** Replicas splitting the watchlist; each entry is polled by exactly one of them. */
+        @WithDefault("1")
+        int count();
+
+        /** This replica's shard; unset, it is the StatefulSet ordinal at the end of the host name. */
+        Optional<Integer> index();
     }
 
     interface Publish {

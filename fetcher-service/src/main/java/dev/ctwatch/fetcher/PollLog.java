@@ -45,8 +45,12 @@ public class PollLog {
         this.metrics = metrics;
     }
 
-    /** Reads what earlier runs stored; called once at start-up. */
-    void load() {
+    /**
+     * Reads what earlier runs stored; called once at start-up. Only entries polled here get their
+     * staleness gauge: a gauge nobody updates (another replica's entry, a removed entry) would fire
+     * the staleness alert.
+     */
+    void load(java.util.function.Predicate<String> polledHere) {
         List<WatchState> states = QuarkusTransaction.requiringNew().call(() -> WatchState.<WatchState>listAll());
         for (WatchState state : states) {
             if (state.firstSuccessAt != null) {
@@ -54,7 +58,9 @@ public class PollLog {
             }
             if (state.lastSuccessAt != null) {
                 lastSuccess.put(state.domain, state.lastSuccessAt);
-                gauge(state.domain).set(state.lastSuccessAt.getEpochSecond());
+                if (polledHere.test(state.domain)) {
+                    gauge(state.domain).set(state.lastSuccessAt.getEpochSecond());
+                }
             }
         }
     }

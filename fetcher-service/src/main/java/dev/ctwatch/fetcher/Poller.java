@@ -8,6 +8,7 @@ import dev.ctwatch.fetcher.crtsh.Backoff;
 import dev.ctwatch.fetcher.crtsh.CircuitBreaker;
 import dev.ctwatch.fetcher.crtsh.CrtShAnswer;
 import dev.ctwatch.fetcher.crtsh.CrtShSearch;
+import dev.ctwatch.fetcher.watchlist.Shard;
 import dev.ctwatch.fetcher.watchlist.WatchEntry;
 import dev.ctwatch.fetcher.watchlist.Watchlist;
 import dev.ctwatch.fetcher.watchlist.WatchlistFile;
@@ -53,6 +54,7 @@ public class Poller {
     MeterRegistry metrics;
 
     private volatile Watchlist watchlist;
+    private Shard shard;
     private volatile FileTime watchlistFileTime;
     private PollSchedule schedule;
     private final Clock clock = Clock.systemUTC();
@@ -64,20 +66,36 @@ public class Poller {
     @PostConstruct
     void init() {
         watchlist = loadWatchlist();
+        shard = Shard.of(config.shard().count(), config.shard().index(), hostname());
         RandomGenerator random = RandomGenerator.getDefault();
         schedule = new PollSchedule(
                 config.pollInterval(),
                 config.initialDelay(),
                 new Backoff(config.crtsh().initialBackoff(), config.crtsh().maxBackoff(), random),
                 random);
-        schedule.watch(domains(watchlist), clock.instant());
-        pollLog.load();
+        schedule.watch(polledHere(watchlist), clock.instant());
+        Watchlist initial = watchlist;
+        pollLog.load(domain -> initial.entry(domain).isPresent() && shard.owns(domain));
         LOG.infof(
-                "watching %d entries, each polled every %s", watchlist.entries().size(), config.pollInterval());
+                "watching %d entries, polling the %d of shard %d of %d, each every %s",
+                watchlist.entries().size(),
+                polledHere(watchlist).size(),
+                shard.index(),
+                shard.count(),
+                config.pollInterval());
     }
 
     public Watchlist watchlist() {
         return watchlist;
+    }
+
+    /** Whether this replica polls the entry; every other entry belongs to exactly one other replica. */
+    public boolean pollsHere(WatchEntry entry) {
+        return shard.owns(entry.domain());
+    }
+
+    public Shard shard() {
+        return shard;
     }
 
     public CircuitBreaker.State breakerState() {
@@ -118,7 +136,7 @@ public class Poller {
             Watchlist reloaded = new Watchlist(WatchlistFile.read(file));
             watchlistFileTime = modified;
             watchlist = reloaded;
-            schedule.watch(domains(reloaded), clock.instant());
+            schedule.watch(polledHere(reloaded), clock.instant());
             metrics.counter("ctwatch.fetch.watchlist.reloads", "outcome", "success")
                     .increment();
             LOG.infof(
@@ -255,10 +273,24 @@ public class Poller {
         return pollLog.lastPolls();
     }
 
-    private static List<String> domains(Watchlist list) {
+    /** The entries this replica polls; matching still uses the whole list, so events name every entry. */
+    private List<String> polledHere(Watchlist list) {
         return list.entries().stream()
                 .map(WatchEntry::domain)
                 .filter(Objects::nonNull)
+                .filter(shard::owns)
                 .toList();
+    }
+
+    private static String hostname() {
+        String name = System.getenv("HOSTNAME");
+        if (name != null) {
+            return name;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "";
+        }
     }
 }

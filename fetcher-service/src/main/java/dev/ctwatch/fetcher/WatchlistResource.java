@@ -1,7 +1,9 @@
 package dev.ctwatch.fetcher;
 
+import dev.ctwatch.fetcher.watchlist.Shard;
 import dev.ctwatch.fetcher.watchlist.WatchEntry;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.ClientErrorException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
@@ -9,6 +11,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +24,8 @@ public class WatchlistResource {
     /**
      * @param nextPollAt when crt.sh is asked next for this entry
      * @param nextIsRetry whether that is a retry of a failed poll
+     * @param shard the replica (shard index) that polls this entry
+     * @param polledHere whether this replica polls it; the others' polls show on their replicas
      */
     public record EntryView(
             String domain,
@@ -30,7 +35,9 @@ public class WatchlistResource {
             Instant lastSuccessAt,
             Instant nextPollAt,
             boolean nextIsRetry,
-            String advice) {}
+            String advice,
+            int shard,
+            boolean polledHere) {}
 
     @Inject
     Poller poller;
@@ -52,6 +59,14 @@ public class WatchlistResource {
         } catch (IllegalArgumentException e) {
             throw new NotFoundException(e.getMessage());
         }
+        if (!poller.pollsHere(entry)) {
+            throw new ClientErrorException(Response.status(Response.Status.CONFLICT)
+                    .type(MediaType.TEXT_PLAIN)
+                    .entity(domain + " is polled by shard "
+                            + Shard.of(entry.domain(), poller.shard().count()) + ", not by this replica (shard "
+                            + poller.shard().index() + ")")
+                    .build());
+        }
         return view(entry, poller.poll(entry), poller);
     }
 
@@ -68,6 +83,8 @@ public class WatchlistResource {
                 poller.lastSuccess(entry.domain()),
                 slot == null ? null : slot.nextAt(),
                 slot != null && slot.retry() > 0,
-                advice);
+                advice,
+                Shard.of(entry.domain(), poller.shard().count()),
+                poller.pollsHere(entry));
     }
 }
