@@ -77,10 +77,11 @@ public class IssuanceRecorder {
         } else if (der != null) {
             anomaly = IssuanceDecision.rowMismatch(row, identity).orElse(null);
         }
-        long issuanceId = store.insertIssuance(row.issuerCaId(), row.issuerName(), identity, anomaly, der != null);
         if (kind == IssuanceDecision.Kind.TWIN && der != null && known.contains(IssuanceDecision.UNKNOWN_TBS)) {
+            // before the insert: after it, the completed row would collide with the one just inserted (unique key)
             store.completeBackfilled(row.issuerCaId(), identity);
         }
+        long issuanceId = store.insertIssuance(row.issuerCaId(), row.issuerName(), identity, anomaly, der != null);
         store.linkCrtShId(row.id(), issuanceId);
         count(kind.name().toLowerCase());
         if (kind == IssuanceDecision.Kind.TWIN) {
