@@ -20,6 +20,8 @@ public interface DedupConfig {
 
     Retention retention();
 
+    BackfillCompletion backfillCompletion();
+
     interface Download {
         /** Minimum time between two crt.sh downloads of this service (crt.sh allows about one per second per IP). */
         @WithDefault("PT2S")
@@ -50,5 +52,26 @@ public interface DedupConfig {
         /** When the retention job runs (cron). */
         @WithDefault("0 17 3 * * ?")
         String cron();
+    }
+
+    /**
+     * The low-priority job that downloads the certificates of backfill rows after they were recorded
+     * from crt.sh's row alone ({@code dedup.backfill-completion.*}).
+     */
+    interface BackfillCompletion {
+        /** Whether the job runs at all. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** How often it runs. */
+        @WithDefault("60s")
+        String interval();
+
+        /**
+         * At most this many downloads per run; a run also stops at the first download the hot path
+         * wants at the same time.
+         */
+        @WithDefault("20")
+        int batchSize();
     }
 }

@@ -40,6 +40,9 @@ public class IssuanceRecorder {
     MutinyEmitter<CertificateDiscovered> discovered;
 
     @Inject
+    BackfillStore backfill;
+
+    @Inject
     DedupConfig config;
 
     @Inject
@@ -56,7 +59,14 @@ public class IssuanceRecorder {
      * certificates must not cost one rate-limited download each. The event carries no DER.
      */
     public IssuanceDecision.Kind recordBackfill(CertificateObserved observed) {
-        return QuarkusTransaction.requiringNew().call(() -> record(observed, identityFromRow(observed.row()), null));
+        return QuarkusTransaction.requiringNew().call(() -> {
+            IssuanceDecision.Kind kind = record(observed, identityFromRow(observed.row()), null);
+            if (kind != null) {
+                // its certificate is downloaded later, at low priority (BackfillCompletion)
+                backfill.queue(observed);
+            }
+            return kind;
+        });
     }
 
     private IssuanceDecision.Kind record(CertificateObserved observed, CertificateIdentity identity, byte[] der) {

@@ -67,8 +67,8 @@ public class IssuanceStore {
         List<Number> inserted = em.createNativeQuery("""
                         insert into {h-schema}issuance (issuer_ca_id, serial_hex, tbs_sha256, issuer_name, issuer_dn, subject_dn,
                                               dns_names, not_before, not_after, precertificate, sha256_fingerprint, anomaly,
-                                              downloaded)
-                        values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                                              downloaded, authority_key_id)
+                        values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                         on conflict on constraint issuance_identity do nothing
                         returning id
                         """)
@@ -85,6 +85,7 @@ public class IssuanceStore {
                 .setParameter(11, id.sha256Fingerprint())
                 .setParameter(12, anomaly == null ? null : anomaly.kind().name())
                 .setParameter(13, downloaded)
+                .setParameter(14, id.authorityKeyId())
                 .getResultList();
         if (!inserted.isEmpty()) {
             return inserted.get(0).longValue();
@@ -109,7 +110,7 @@ public class IssuanceStore {
     public void completeBackfilled(long issuerCaId, CertificateIdentity id) {
         em.createNativeQuery("""
                         update {h-schema}issuance set tbs_sha256 = ?1, issuer_dn = ?2, subject_dn = ?3, sha256_fingerprint = ?4,
-                               precertificate = ?5, downloaded = true
+                               precertificate = ?5, authority_key_id = ?8, downloaded = true
                         where issuer_ca_id = ?6 and serial_hex = ?7 and tbs_sha256 = ''
                         """)
                 .setParameter(1, id.tbsSha256())
@@ -119,6 +120,7 @@ public class IssuanceStore {
                 .setParameter(5, id.precertificate())
                 .setParameter(6, issuerCaId)
                 .setParameter(7, id.serialHex())
+                .setParameter(8, id.authorityKeyId())
                 .executeUpdate();
     }
 

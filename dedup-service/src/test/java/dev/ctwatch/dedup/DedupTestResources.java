@@ -90,6 +90,9 @@ public class DedupTestResources implements QuarkusTestResourceLifecycleManager {
         config.put("dedup.download.min-interval", "PT0S");
         config.put("dedup.download.retry-delay", "PT1S");
         config.put("dedup.download.pending-interval", "1s");
+        // tests run the backfill completion themselves (BackfillCompletionTest), so that no other
+        // test's backfill rows are downloaded behind its back
+        config.put("dedup.backfill-completion.enabled", "false");
         config.put("quarkus.kafka.devservices.enabled", "false");
         return config;
     }
