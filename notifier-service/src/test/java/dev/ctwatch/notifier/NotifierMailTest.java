@@ -120,6 +120,41 @@ class NotifierMailTest {
     }
 
     @Test
+    void aSerialReuseOfAnIssuanceAlreadyNotifiedIsSentAndOnlyOnce() throws Exception {
+        String serial = serial();
+        String name = "reuse-" + serial.substring(0, 10) + ".lbapps.com";
+        CertificateAudited first = Samples.withKeyAndName(serial, name);
+        RecordMetadata sent = send(first, null);
+        await().atMost(Duration.ofSeconds(60)).until(() -> mailsFor(name).size() == RECIPIENTS.size());
+
+        // dedup emits the second certificate of the same issuer and serial under the same key
+        CertificateAudited reuse = Samples.audited(root -> {
+            root.setAll((com.fasterxml.jackson.databind.node.ObjectNode)
+                    dev.ctwatch.events.EventJson.mapper().valueToTree(first));
+            var certificate = (com.fasterxml.jackson.databind.node.ObjectNode) root.get("certificate");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) certificate.get("identity"))
+                    .put("tbsSha256", "ab".repeat(32));
+            certificate.putObject("anomaly").put("kind", "SERIAL_REUSE").put("detail", "another TBSCertificate");
+            // CAA-compliant, so the mail is about the reuse alone
+            root.put("verdict", "COMPLIANT");
+            root.putNull("finding");
+        });
+        assertThat(reuse.certificate().key()).isEqualTo(first.certificate().key());
+        send(reuse, sent.partition());
+        send(reuse, sent.partition()); // and its redelivery stays silent
+        String markerSerial = serial();
+        String marker = "marker-" + markerSerial.substring(0, 10) + ".lbapps.com";
+        send(Samples.withKeyAndName(markerSerial, marker), sent.partition());
+        await().atMost(Duration.ofSeconds(60)).until(() -> mailsFor(marker).size() == RECIPIENTS.size());
+
+        List<MimeMessage> mails = mailsFor(name);
+        assertThat(mails).hasSize(2 * RECIPIENTS.size());
+        assertThat(mails)
+                .filteredOn(m -> subject(m).startsWith("[ctwatch] Serial reuse"))
+                .hasSize(RECIPIENTS.size());
+    }
+
+    @Test
     void smtpOutageIsRetriedAndDeliveredOnceWhenSmtpIsBack() throws Exception {
         String serial = serial();
         String name = "outage-" + serial.substring(0, 10) + ".lbapps.com";
@@ -239,6 +274,14 @@ class NotifierMailTest {
         // Awaitility runs conditions on another thread: open a transaction of our own
         return QuarkusTransaction.requiringNew()
                 .call(() -> deliveryLog.find(key, Route.DEFAULT, Channels.MAIL, recipient));
+    }
+
+    private static String subject(MimeMessage mail) {
+        try {
+            return mail.getSubject();
+        } catch (MessagingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static List<MimeMessage> mailsFor(String name) throws MessagingException {

@@ -1,6 +1,8 @@
 package dev.ctwatch.notifier.delivery;
 
+import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CertificateAudited;
+import dev.ctwatch.events.CertificateDiscovered;
 import dev.ctwatch.notifier.channel.Channels;
 import dev.ctwatch.notifier.digest.Digest;
 import dev.ctwatch.notifier.digest.FloodGuard;
@@ -43,8 +45,25 @@ public final class Planner {
 
     public record Plan(List<Pending> deliveries, List<DigestItem> digestItems) {}
 
+    /**
+     * What the delivery log sends once: the issuance, and for a serial reuse the reusing
+     * certificate as well. A reuse carries the issuance key of a certificate already notified, and
+     * it must never be swallowed as that one's redelivery.
+     */
+    public static String deliveryKey(CertificateAudited audited) {
+        CertificateDiscovered certificate = audited.certificate();
+        String key = certificate.key().toString();
+        if (certificate.anomaly() != null
+                && certificate.anomaly().kind() == Anomaly.Kind.SERIAL_REUSE
+                && certificate.identity() != null
+                && certificate.identity().tbsSha256() != null) {
+            return key + "#reuse:" + certificate.identity().tbsSha256();
+        }
+        return key;
+    }
+
     public Plan plan(CertificateAudited audited, Instant now) {
-        String key = audited.certificate().key().toString();
+        String key = deliveryKey(audited);
         boolean individual = Classification.of(audited).individual();
         String event = WebhookRenderer.write(audited);
         List<Pending> deliveries = new ArrayList<>();
@@ -68,7 +87,7 @@ public final class Planner {
         Rendered rendered = new Rendered(audited);
         return deliveries(
                 route,
-                audited.certificate().key().toString(),
+                deliveryKey(audited),
                 WebhookRenderer.write(audited),
                 rendered::mail,
                 rendered::slack,
