@@ -16,9 +16,14 @@ final class ServiceProcess implements AutoCloseable {
     private Process process;
 
     ServiceProcess(String name, Map<String, String> properties, Path logDir) {
+        this(name, name, properties, logDir);
+    }
+
+    /** One of several instances of a service, logging to {@code <instance>.log}. */
+    ServiceProcess(String name, String instance, Map<String, String> properties, Path logDir) {
         this.name = name;
         this.properties = properties;
-        this.log = logDir.resolve(name + ".log");
+        this.log = logDir.resolve(instance + ".log");
     }
 
     static Path jar(String service) {
@@ -77,6 +82,13 @@ final class ServiceProcess implements AutoCloseable {
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** SIGKILL: no shutdown hook, no offset commit, no transaction completes. */
+    void kill() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
         }
     }
 
