@@ -2,24 +2,30 @@ package dev.ctwatch.dedup;
 
 import dev.ctwatch.dedup.certificate.CertificateParseException;
 import dev.ctwatch.dedup.certificate.CertificateSource;
+import dev.ctwatch.dedup.certificate.ParsedCertificate;
 import dev.ctwatch.events.CertificateObserved;
 import dev.ctwatch.events.CrtShRow;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.reactive.messaging.kafka.DeserializationFailureHandler;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.header.Header;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
 /**
@@ -27,9 +33,17 @@ import org.jboss.logging.MDC;
  * steady state of every poll is "all ids known", answered by one query per batch. The batch's
  * offsets are committed after the method returns, i.e. after every emitted event was acknowledged
  * and every transaction committed.
+ *
+ * <p>No exception leaves the method for a failure that is not the batch's own: the channel's
+ * dead-letter strategy would send every record of the batch to the dead-letter topic, those
+ * already emitted and those not yet looked at. A transaction that fails for a transient reason
+ * (PostgreSQL or the broker, e.g. at commit after the event was acknowledged) is retried while the
+ * partition waits ({@link RecordingRetry}); a row that fails by itself goes to the dead-letter
+ * topic alone.
  */
 @ApplicationScoped
 public class Deduplicator {
+    private static final Logger LOG = Logger.getLogger(Deduplicator.class);
 
     @Inject
     IssuanceStore store;
@@ -48,6 +62,24 @@ public class Deduplicator {
 
     @Inject
     MeterRegistry metrics;
+
+    @ConfigProperty(name = "dedup.retry.first-delay", defaultValue = "PT0.5S")
+    Duration firstRetryDelay;
+
+    @ConfigProperty(name = "dedup.retry.max-delay", defaultValue = "PT30S")
+    Duration maxRetryDelay;
+
+    private RecordingRetry retry;
+
+    @PostConstruct
+    void createRetry() {
+        retry = new RecordingRetry(firstRetryDelay, maxRetryDelay, RecordingRetry.Sleeper.THREAD, (n, delay, e) -> {
+            metrics.counter("ctwatch.dedup.transaction.retries").increment();
+            LOG.warnf(
+                    "transaction failed (%d in a row), retrying in %s ms: %s",
+                    n, delay.toMillis(), RecordingFailures.describe(e));
+        });
+    }
 
     @Incoming("certificates-observed")
     @Blocking
@@ -70,7 +102,8 @@ public class Deduplicator {
                 repeats++;
             }
         }
-        Set<Long> known = QuarkusTransaction.requiringNew().call(() -> store.knownIds(candidates.keySet()));
+        Set<Long> known =
+                retry.call(() -> QuarkusTransaction.requiringNew().call(() -> store.knownIds(candidates.keySet())));
         repeats += known.size();
         metrics.counter("ctwatch.dedup.rows", "outcome", "repeat").increment(repeats);
         List<CertificateObserved> unseen = new ArrayList<>();
@@ -89,19 +122,41 @@ public class Deduplicator {
         MDC.put("issuanceKey", observed.row().issuanceKey().toString());
         try {
             if (observed.backfill()) {
-                recorder.recordBackfill(observed);
+                recordOrDeadLetter(observed, () -> recorder.recordBackfill(observed));
                 return;
             }
             long id = observed.row().id();
+            ParsedCertificate certificate;
             try {
-                recorder.recordDownloaded(observed, certificates.fetch(id));
+                certificate = certificates.fetch(id);
             } catch (CertificateSource.Unavailable e) {
-                pending.park(observed, e.getMessage());
+                recordOrDeadLetter(observed, () -> {
+                    pending.park(observed, e.getMessage());
+                    return null;
+                });
+                return;
             } catch (CertificateParseException e) {
                 deadLetters.send(observed, "crt.sh served no usable certificate for id " + id + ": " + e.getMessage());
+                return;
             }
+            // downloaded once; only the transaction is retried
+            recordOrDeadLetter(observed, () -> recorder.recordDownloaded(observed, certificate));
         } finally {
             MDC.remove("issuanceKey");
+        }
+    }
+
+    /** Retries the row's transaction while its failure is transient; a row that fails by itself is dead-lettered. */
+    private void recordOrDeadLetter(CertificateObserved observed, Supplier<?> recording) {
+        try {
+            retry.call(recording);
+        } catch (RuntimeException e) {
+            if (RecordingFailures.of(e) == RecordingFailures.Verdict.RETRY) {
+                // interrupted while waiting for a retry: the service is stopping and the batch fails
+                throw e;
+            }
+            LOG.errorf(e, "crt.sh id %d cannot be recorded", observed.row().id());
+            deadLetters.send(observed, "cannot be recorded: " + RecordingFailures.describe(e));
         }
     }
 
