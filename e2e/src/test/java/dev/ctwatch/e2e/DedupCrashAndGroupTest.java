@@ -192,7 +192,7 @@ class DedupCrashAndGroupTest {
             return s.count("select count(*) from dedup.issuance") > 0;
         });
 
-        ServiceProcess b = s.start("dedup-group-b");
+        ServiceProcess b = s.launch("dedup-group-b");
         // rows keep coming while b starts and the group rebalances
         int next = 2000;
         long joinStarted = System.nanoTime();
@@ -204,6 +204,7 @@ class DedupCrashAndGroupTest {
             next += 100;
             TimeUnit.MILLISECONDS.sleep(250);
         }
+        s.awaitReady(b);
         await("b joins the group").atMost(Duration.ofSeconds(120)).until(() -> {
             assertAlive(a);
             assertAlive(b);
@@ -315,10 +316,17 @@ class DedupCrashAndGroupTest {
 
         /** Starts an instance and waits until it is ready (Flyway has migrated, channels are up). */
         ServiceProcess start(String instance) throws Exception {
+            return awaitReady(launch(instance));
+        }
+
+        ServiceProcess launch(String instance) throws Exception {
             ServiceProcess process = new ServiceProcess("dedup-service", instance, properties, work);
             processes.add(process);
-            process.start();
-            await(instance + " ready")
+            return process.start();
+        }
+
+        ServiceProcess awaitReady(ServiceProcess process) {
+            await(process + " ready")
                     .atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofMillis(500))
                     .ignoreExceptionsMatching(e -> !(e instanceof AssertionError))

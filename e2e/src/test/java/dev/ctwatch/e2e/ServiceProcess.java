@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 /** One packaged ctwatch service, run as its own JVM the way deploy/run.sh runs it. */
 final class ServiceProcess implements AutoCloseable {
     private final String name;
+    private final String instance;
     private final Map<String, String> properties;
     private final Path log;
     private Process process;
@@ -22,6 +23,7 @@ final class ServiceProcess implements AutoCloseable {
     /** One of several instances of a service, logging to {@code <instance>.log}. */
     ServiceProcess(String name, String instance, Map<String, String> properties, Path logDir) {
         this.name = name;
+        this.instance = instance;
         this.properties = properties;
         this.log = logDir.resolve(instance + ".log");
     }
@@ -69,7 +71,7 @@ final class ServiceProcess implements AutoCloseable {
 
     @Override
     public String toString() {
-        return name;
+        return instance;
     }
 
     boolean alive() {
