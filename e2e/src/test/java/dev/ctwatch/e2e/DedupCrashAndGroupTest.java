@@ -279,6 +279,8 @@ class DedupCrashAndGroupTest {
         p.put("quarkus.datasource.username", dbUser());
         p.put("quarkus.datasource.password", dbPassword());
         p.put("quarkus.rest-client.crtsh.url", "http://127.0.0.1:9"); // backfill rows download nothing
+        // ...and their certificates are not fetched later either: this test is about the consumer
+        p.put("dedup.backfill-completion.enabled", "false");
         String in = "mp.messaging.incoming.certificates-observed.";
         p.put(in + "topic", observed);
         p.put(in + "group.id", prefix);
