@@ -42,6 +42,14 @@ public interface DedupConfig {
         /** How often the pending job looks for due downloads. */
         @WithDefault("30s")
         String pendingInterval();
+
+        /**
+         * Longest a batch spends downloading; its remaining unseen rows go to the pending job. At
+         * crt.sh's pace a batch of 2,000 new rows would take an hour, and SmallRye gives up on a
+         * consumer whose oldest record waits longer than its unprocessed-record limit.
+         */
+        @WithDefault("PT20S")
+        Duration batchBudget();
     }
 
     interface Retention {

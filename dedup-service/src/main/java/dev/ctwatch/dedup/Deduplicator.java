@@ -63,6 +63,9 @@ public class Deduplicator {
     @Inject
     MeterRegistry metrics;
 
+    @Inject
+    DedupConfig config;
+
     @ConfigProperty(name = "dedup.retry.first-delay", defaultValue = "PT0.5S")
     Duration firstRetryDelay;
 
@@ -112,8 +115,18 @@ public class Deduplicator {
                 unseen.add(observed);
             }
         });
+        long downloadDeadline =
+                System.nanoTime() + config.download().batchBudget().toNanos();
         for (CertificateObserved observed : unseen) {
-            recordUnseen(observed);
+            if (!observed.backfill() && System.nanoTime() > downloadDeadline) {
+                // the batch has downloaded long enough: the pending job downloads the rest, in order
+                recordOrDeadLetter(observed, () -> {
+                    pending.defer(observed);
+                    return null;
+                });
+            } else {
+                recordUnseen(observed);
+            }
         }
     }
 

@@ -91,8 +91,13 @@ public class IssuanceRecorder {
             // before the insert: after it, the completed row would collide with the one just inserted (unique key)
             store.completeBackfilled(row.issuerCaId(), identity);
         }
-        long issuanceId = store.insertIssuance(row.issuerCaId(), row.issuerName(), identity, anomaly, der != null);
-        store.linkCrtShId(row.id(), issuanceId);
+        IssuanceStore.Stored stored =
+                store.storeIssuance(row.issuerCaId(), row.issuerName(), identity, anomaly, der != null);
+        if (!stored.created() && kind != IssuanceDecision.Kind.TWIN) {
+            // another instance stored this very issuance (its twin's crt.sh id) since we looked: it emits, we do not
+            kind = IssuanceDecision.Kind.TWIN;
+        }
+        store.linkCrtShId(row.id(), stored.id());
         count(kind.name().toLowerCase());
         if (kind == IssuanceDecision.Kind.TWIN) {
             return kind;

@@ -63,6 +63,18 @@ public class IssuanceStore {
      */
     public long insertIssuance(
             long issuerCaId, String issuerName, CertificateIdentity id, Anomaly anomaly, boolean downloaded) {
+        return storeIssuance(issuerCaId, issuerName, id, anomaly, downloaded).id();
+    }
+
+    /** An issuance row, and whether this statement created it (false: another transaction had). */
+    public record Stored(long id, boolean created) {}
+
+    /**
+     * Inserts the issuance unless its (issuer, serial, TBS hash) exists: one statement against the
+     * unique constraint, so of two instances racing on the twins of one issuance only one creates it.
+     */
+    public Stored storeIssuance(
+            long issuerCaId, String issuerName, CertificateIdentity id, Anomaly anomaly, boolean downloaded) {
         @SuppressWarnings("unchecked")
         List<Number> inserted = em.createNativeQuery("""
                         insert into {h-schema}issuance (issuer_ca_id, serial_hex, tbs_sha256, issuer_name, issuer_dn, subject_dn,
@@ -88,15 +100,17 @@ public class IssuanceStore {
                 .setParameter(14, id.authorityKeyId())
                 .getResultList();
         if (!inserted.isEmpty()) {
-            return inserted.get(0).longValue();
+            return new Stored(inserted.get(0).longValue(), true);
         }
-        return ((Number) em.createNativeQuery(
-                                "select id from {h-schema}issuance where issuer_ca_id = ?1 and serial_hex = ?2 and tbs_sha256 = ?3")
-                        .setParameter(1, issuerCaId)
-                        .setParameter(2, id.serialHex())
-                        .setParameter(3, id.tbsSha256() == null ? IssuanceDecision.UNKNOWN_TBS : id.tbsSha256())
-                        .getSingleResult())
-                .longValue();
+        return new Stored(
+                ((Number) em.createNativeQuery(
+                                        "select id from {h-schema}issuance where issuer_ca_id = ?1 and serial_hex = ?2 and tbs_sha256 = ?3")
+                                .setParameter(1, issuerCaId)
+                                .setParameter(2, id.serialHex())
+                                .setParameter(3, id.tbsSha256() == null ? IssuanceDecision.UNKNOWN_TBS : id.tbsSha256())
+                                .getSingleResult())
+                        .longValue(),
+                false);
     }
 
     public void linkCrtShId(long crtShId, long issuanceId) {

@@ -46,14 +46,32 @@ public class PendingDownloads {
     DedupConfig config;
 
     private final AtomicLong waiting = new AtomicLong();
+    private final MeterRegistry metrics;
 
     @Inject
     PendingDownloads(MeterRegistry metrics) {
+        this.metrics = metrics;
         metrics.gauge("ctwatch.dedup.pending.downloads", waiting);
+    }
+
+    /**
+     * Hands a row to this job without a failed attempt: its batch spent its download budget. Due at
+     * once; a row already waiting keeps its schedule.
+     */
+    public void defer(CertificateObserved observed) {
+        insert(observed, 0, Instant.now(), "deferred: its batch spent the download budget");
+        metrics.counter("ctwatch.dedup.downloads.deferred").increment();
+        refreshGauge();
     }
 
     /** Parks a row for a later download; a row already parked keeps its schedule. */
     public void park(CertificateObserved observed, String reason) {
+        insert(observed, 1, Instant.now().plus(config.download().retryDelay()), reason);
+        LOG.warnf("crt.sh id %d parked for a later download: %s", observed.row().id(), reason);
+        refreshGauge();
+    }
+
+    private void insert(CertificateObserved observed, int attempts, Instant due, String reason) {
         String json;
         try {
             json = EventJson.mapper().writeValueAsString(observed);
@@ -62,28 +80,28 @@ public class PendingDownloads {
         }
         QuarkusTransaction.requiringNew()
                 .run(() -> em.createNativeQuery("""
-                        insert into {h-schema}pending_download (crtsh_id, observed, next_attempt_at, last_error)
-                        values (?1, ?2, ?3, ?4) on conflict do nothing
+                        insert into {h-schema}pending_download (crtsh_id, observed, next_attempt_at, last_error, attempts)
+                        values (?1, ?2, ?3, ?4, ?5) on conflict do nothing
                         """)
                         .setParameter(1, observed.row().id())
                         .setParameter(2, json)
-                        .setParameter(
-                                3,
-                                Timestamp.from(
-                                        Instant.now().plus(config.download().retryDelay())))
+                        .setParameter(3, Timestamp.from(due))
                         .setParameter(4, reason)
+                        .setParameter(5, attempts)
                         .executeUpdate());
-        LOG.warnf("crt.sh id %d parked for a later download: %s", observed.row().id(), reason);
-        refreshGauge();
     }
 
     @Scheduled(every = "${dedup.download.pending-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void retryDue() {
-        List<Object[]> due = QuarkusTransaction.requiringNew().call(() -> due(Instant.now()));
-        for (Object[] row : due) {
-            retry(((Number) row[0]).longValue(), (String) row[1], ((Number) row[2]).intValue());
-        }
-        refreshGauge();
+        // keeps going while rows are due (deferred ones are due at once); the limiter paces the downloads
+        List<Object[]> due;
+        do {
+            due = QuarkusTransaction.requiringNew().call(() -> due(Instant.now()));
+            for (Object[] row : due) {
+                retry(((Number) row[0]).longValue(), (String) row[1], ((Number) row[2]).intValue());
+            }
+            refreshGauge();
+        } while (due.size() == BATCH);
     }
 
     @SuppressWarnings("unchecked")

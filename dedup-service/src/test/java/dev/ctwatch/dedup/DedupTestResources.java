@@ -30,9 +30,11 @@ public class DedupTestResources implements QuarkusTestResourceLifecycleManager {
     static final String DLQ = OBSERVED + ".dlq";
 
     /** crt.sh id → PEM served for {@code ?d=<id>}. */
-    static final Map<Long, String> PEMS = new ConcurrentHashMap<>();
+    public static final Map<Long, String> PEMS = new ConcurrentHashMap<>();
     /** crt.sh id → HTTP status to answer instead of the PEM (e.g. 503 for an outage). */
     static final Map<Long, Integer> FAILURES = new ConcurrentHashMap<>();
+    /** crt.sh id → milliseconds crt.sh takes before it answers. */
+    static final Map<Long, Long> DELAYS = new ConcurrentHashMap<>();
     /** crt.sh id → number of download requests. */
     static final Map<Long, AtomicInteger> DOWNLOADS = new ConcurrentHashMap<>();
 
@@ -61,6 +63,14 @@ public class DedupTestResources implements QuarkusTestResourceLifecycleManager {
             String query = exchange.getRequestURI().getQuery();
             long id = Long.parseLong(query.substring(query.indexOf("d=") + 2));
             DOWNLOADS.computeIfAbsent(id, i -> new AtomicInteger()).incrementAndGet();
+            Long delay = DELAYS.get(id);
+            if (delay != null) {
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             Integer failure = FAILURES.get(id);
             String pem = PEMS.get(id);
             int status = failure != null ? failure : pem == null ? 404 : 200;
@@ -90,6 +100,8 @@ public class DedupTestResources implements QuarkusTestResourceLifecycleManager {
         config.put("dedup.download.min-interval", "PT0S");
         config.put("dedup.download.retry-delay", "PT1S");
         config.put("dedup.download.pending-interval", "1s");
+        // short, so that a test can make a batch outlast it with a few slow downloads
+        config.put("dedup.download.batch-budget", "PT2S");
         // tests run the backfill completion themselves (BackfillCompletionTest), so that no other
         // test's backfill rows are downloaded behind its back
         config.put("dedup.backfill-completion.enabled", "false");

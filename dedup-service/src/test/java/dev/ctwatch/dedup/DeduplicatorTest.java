@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.ctwatch.dedup.certificate.TestCa;
 import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CertificateDiscovered;
+import dev.ctwatch.events.CertificateIdentity;
 import dev.ctwatch.events.CertificateObserved;
 import dev.ctwatch.events.CrtShRow;
 import dev.ctwatch.events.EventDeserializer;
@@ -58,6 +59,12 @@ class DeduplicatorTest {
 
     @Inject
     EntityManager em;
+
+    @Inject
+    IssuanceStore store;
+
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry meters;
 
     private KafkaProducer<String, byte[]> producer;
     private TestCa ca;
@@ -234,7 +241,88 @@ class DeduplicatorTest {
         RestAssured.get("/api/certificates").then().statusCode(400);
     }
 
+    @Test
+    void aBatchThatDownloadsLongerThanItsBudgetHandsTheRestToThePendingJob() throws Exception {
+        long issuer = issuer();
+        List<Long> ids = new ArrayList<>();
+        List<CertificateObserved> rows = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            BigInteger serial = serial();
+            long id = serve(serial, false, "slow" + i + ".budget.test");
+            DedupTestResources.DELAYS.put(id, 900L);
+            ids.add(id);
+            rows.add(observed(id, issuer, serial, false, "slow" + i + ".budget.test"));
+        }
+        double deferredBefore = counter("ctwatch.dedup.downloads.deferred");
+        // one partition, sent together: one batch, which would take 4.5 s of downloads against a 2 s budget
+        for (CertificateObserved row : rows) {
+            byte[] value = new EventSerializer<CertificateObserved>().serialize("t", row);
+            producer.send(new ProducerRecord<>(DedupTestResources.OBSERVED, 0, "budget", value));
+        }
+        producer.flush();
+
+        List<CertificateDiscovered> events = discovered(issuer, 5);
+        assertThat(events).extracting(e -> e.crtShIds().get(0)).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(counter("ctwatch.dedup.downloads.deferred") - deferredBefore).isGreaterThanOrEqualTo(1);
+        // each downloaded once, by the batch or by the pending job, and nothing left waiting
+        assertThat(ids)
+                .allSatisfy(id ->
+                        assertThat(DedupTestResources.DOWNLOADS.get(id).get()).isEqualTo(1));
+        await().untilAsserted(() -> assertThat(pendingIds()).doesNotContainAnyElementsOf(ids));
+        assertNoMoreEvents(issuer, 5);
+    }
+
+    @Test
+    void ofTwoTransactionsStoringOneIssuanceOnlyOneCreatesIt() throws Exception {
+        // two instances recording the twins of one issuance during a rebalance: the second blocks on
+        // the unique constraint until the first commits, then learns it did not create the row
+        long issuer = issuer();
+        BigInteger serial = serial();
+        CertificateIdentity identity = new CertificateIdentity(
+                serial.toString(16),
+                "CN=Dedup Test CA",
+                "CN=race.test",
+                List.of("race.test"),
+                List.of(),
+                notBefore,
+                notBefore.plus(90, ChronoUnit.DAYS),
+                false,
+                "ef".repeat(32),
+                "01".repeat(32),
+                null);
+        java.util.concurrent.CountDownLatch firstStored = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch firstMayCommit = new java.util.concurrent.CountDownLatch(1);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var first = pool.submit(() -> QuarkusTransaction.requiringNew().call(() -> {
+                IssuanceStore.Stored stored = store.storeIssuance(issuer, "race CA", identity, null, true);
+                firstStored.countDown();
+                firstMayCommit.await();
+                return stored;
+            }));
+            firstStored.await();
+            var second = pool.submit(() -> QuarkusTransaction.requiringNew()
+                    .call(() -> store.storeIssuance(issuer, "race CA", identity, null, true)));
+            Thread.sleep(300); // let the second one reach the unique index and wait there
+            assertThat(second.isDone()).isFalse();
+            firstMayCommit.countDown();
+            IssuanceStore.Stored a = first.get();
+            IssuanceStore.Stored b = second.get();
+            assertThat(a.created()).isTrue();
+            assertThat(b.created()).isFalse();
+            assertThat(b.id()).isEqualTo(a.id());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     // --- helpers ---------------------------------------------------------------------------------
+
+    private double counter(String name) {
+        return meters.find(name).counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count)
+                .sum();
+    }
 
     private static long issuer() {
         return ThreadLocalRandom.current().nextLong(1_000_000, Integer.MAX_VALUE);

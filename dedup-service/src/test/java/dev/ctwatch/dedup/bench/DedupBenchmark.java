@@ -1,6 +1,7 @@
 package dev.ctwatch.dedup.bench;
 
 import dev.ctwatch.dedup.DedupTestResources;
+import dev.ctwatch.dedup.certificate.TestCa;
 import dev.ctwatch.events.CertificateObserved;
 import dev.ctwatch.events.CrtShRow;
 import dev.ctwatch.events.EventSerializer;
@@ -23,7 +24,11 @@ import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -55,6 +60,7 @@ import org.junit.jupiter.api.Test;
 class DedupBenchmark {
     private static final int ROWS = Integer.getInteger("bench.rows", 200_000);
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+    private static final int NEW_ROWS = Integer.getInteger("bench.new-rows", 3_000);
     private static final int BATCH = 500;
     private static final String CHANNEL = "certificates-observed";
 
@@ -103,6 +109,11 @@ class DedupBenchmark {
         System.out.printf(
                 "BENCH dedup: best warm known-id rate %,.0f rows/s = %.0f%% of the raw insert rate%n",
                 best, 100 * best / raw);
+        double fresh = newIssuanceRate();
+        System.out.printf(
+                "BENCH dedup: new issuances through the service (download from the in-test crt.sh with no spacing,"
+                        + " parse, insert, emit, broker acknowledgement before commit): %,.0f rows/s (%,d rows)%n",
+                fresh, NEW_ROWS);
         System.out.printf(
                 "BENCH dedup: test JVM (service, producer and test inside) RSS %d MB, heap used %d MB, max heap %d MB%n",
                 rssKb() / 1024,
@@ -213,6 +224,72 @@ class DedupBenchmark {
                 }
                 Thread.sleep(checked == 0 ? 5 : 50);
             }
+        } finally {
+            consumer.pause();
+        }
+    }
+
+    /**
+     * {@link #NEW_ROWS} unseen ids whose certificates the in-test crt.sh serves (signed beforehand):
+     * rows/s until the service counted every one as a new issuance. In production the download
+     * limiter (one a second for the real crt.sh) bounds this path, not the service.
+     */
+    private double newIssuanceRate() throws Exception {
+        TestCa ca = new TestCa("Bench CA");
+        long issuer = 8_000_000L + System.nanoTime() % 1_000_000L;
+        long base = 8_000_000_000_000L + (System.nanoTime() % 1_000_000_000L) * 1000;
+        Instant notBefore = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        DateTimeFormatter crtSh =
+                DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
+        EventSerializer<CertificateObserved> serializer = new EventSerializer<>();
+        List<WatchMatch> matches = List.of(new WatchMatch("bench.test", true, Map.of()));
+        Properties p = new Properties();
+        p.put(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                System.getenv().getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"));
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < NEW_ROWS; i++) {
+                long id = base + i;
+                BigInteger serial = BigInteger.valueOf(id).shiftLeft(64).or(BigInteger.valueOf(i));
+                String name = "n" + i + ".bench.test";
+                byte[] der = ca.issue(serial, List.of(name), false, notBefore);
+                DedupTestResources.PEMS.put(
+                        id,
+                        "-----BEGIN CERTIFICATE-----\n"
+                                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
+                                + "\n-----END CERTIFICATE-----\n");
+                CrtShRow row = new CrtShRow(
+                        id,
+                        issuer,
+                        "C=ZZ, O=ctwatch test, CN=Bench CA",
+                        name,
+                        name,
+                        crtSh.format(notBefore),
+                        crtSh.format(notBefore),
+                        crtSh.format(notBefore.plus(90, ChronoUnit.DAYS)),
+                        serial.toString(16),
+                        1);
+                producer.send(new ProducerRecord<>(
+                        DedupTestResources.OBSERVED,
+                        row.issuanceKey().toString(),
+                        serializer.serialize(null, new CertificateObserved(row, matches, Instant.now(), false))));
+            }
+        }
+        Counter created = metrics.counter("ctwatch.dedup.rows", "outcome", "new");
+        double before = created.count();
+        PausableChannel consumer = channels.getPausable(CHANNEL);
+        long start = System.nanoTime();
+        consumer.resume();
+        try {
+            while (created.count() - before < NEW_ROWS) {
+                if (seconds(start) > 600) {
+                    throw new IllegalStateException(
+                            "the service did not record " + NEW_ROWS + " issuances in 10 minutes");
+                }
+                Thread.sleep(5);
+            }
+            return NEW_ROWS / seconds(start);
         } finally {
             consumer.pause();
         }
