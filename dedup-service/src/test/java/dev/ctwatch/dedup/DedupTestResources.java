@@ -55,6 +55,9 @@ public class DedupTestResources implements QuarkusTestResourceLifecycleManager {
             throw new IllegalStateException("cannot create test topics on " + bootstrap, e);
         }
         try {
+            // the JDK server writes headers and body apart; with Nagle on, each answer waits ~40 ms for
+            // the client's delayed ACK, which real crt.sh does not make anyone wait
+            System.setProperty("sun.net.httpserver.nodelay", "true");
             crtSh = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         } catch (IOException e) {
             throw new IllegalStateException(e);

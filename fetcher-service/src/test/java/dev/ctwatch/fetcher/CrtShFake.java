@@ -45,6 +45,9 @@ public final class CrtShFake implements AutoCloseable {
     private final Map<String, List<Request>> requests = new ConcurrentHashMap<>();
 
     public CrtShFake() throws IOException {
+        // the JDK server writes headers and body apart; with Nagle on, each answer waits ~40 ms for
+        // the client's delayed ACK, which real crt.sh does not make anyone wait
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
         server.setExecutor(Executors.newCachedThreadPool());
