@@ -44,6 +44,8 @@ import org.jboss.logging.MDC;
 @ApplicationScoped
 public class Deduplicator {
     private static final Logger LOG = Logger.getLogger(Deduplicator.class);
+    /** Backfill rows per transaction; below the emitter's buffer of 128 unacknowledged messages. */
+    private static final int BACKFILL_CHUNK = 100;
 
     @Inject
     IssuanceStore store;
@@ -115,10 +117,14 @@ public class Deduplicator {
                 unseen.add(observed);
             }
         });
+        recordBackfills(unseen.stream().filter(CertificateObserved::backfill).toList());
         long downloadDeadline =
                 System.nanoTime() + config.download().batchBudget().toNanos();
         for (CertificateObserved observed : unseen) {
-            if (!observed.backfill() && System.nanoTime() > downloadDeadline) {
+            if (observed.backfill()) {
+                continue;
+            }
+            if (System.nanoTime() > downloadDeadline) {
                 // the batch has downloaded long enough: the pending job downloads the rest, in order
                 recordOrDeadLetter(observed, () -> {
                     pending.defer(observed);
@@ -130,14 +136,38 @@ public class Deduplicator {
         }
     }
 
+    /**
+     * Backfill rows need no download: recorded in chunks of one transaction each. A chunk that fails
+     * by itself (not transiently) is recorded row by row, so only the row at fault is dead-lettered.
+     */
+    private void recordBackfills(List<CertificateObserved> rows) {
+        for (int from = 0; from < rows.size(); from += BACKFILL_CHUNK) {
+            List<CertificateObserved> chunk = rows.subList(from, Math.min(rows.size(), from + BACKFILL_CHUNK));
+            try {
+                retry.call(() -> recorder.recordBackfills(chunk));
+            } catch (RuntimeException e) {
+                if (RecordingFailures.of(e) == RecordingFailures.Verdict.RETRY) {
+                    throw e; // interrupted while waiting for a retry: the service is stopping
+                }
+                LOG.warnf(
+                        "a chunk of %d backfill rows failed, recording them one by one: %s",
+                        chunk.size(), RecordingFailures.describe(e));
+                for (CertificateObserved observed : chunk) {
+                    MDC.put("issuanceKey", observed.row().issuanceKey().toString());
+                    try {
+                        recordOrDeadLetter(observed, () -> recorder.recordBackfill(observed));
+                    } finally {
+                        MDC.remove("issuanceKey");
+                    }
+                }
+            }
+        }
+    }
+
     private void recordUnseen(CertificateObserved observed) {
         // ObservedRows.problem checked the row has an issuance key: every log line of this record carries it
         MDC.put("issuanceKey", observed.row().issuanceKey().toString());
         try {
-            if (observed.backfill()) {
-                recordOrDeadLetter(observed, () -> recorder.recordBackfill(observed));
-                return;
-            }
             long id = observed.row().id();
             ParsedCertificate certificate;
             try {

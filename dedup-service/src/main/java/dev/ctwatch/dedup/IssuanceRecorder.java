@@ -9,11 +9,17 @@ import dev.ctwatch.events.CrtShRow;
 import dev.ctwatch.events.IssuanceKey;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.transaction.InvalidTransactionException;
+import jakarta.transaction.SystemException;
+import jakarta.transaction.Transaction;
+import jakarta.transaction.TransactionManager;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -48,6 +54,9 @@ public class IssuanceRecorder {
     @Inject
     MeterRegistry metrics;
 
+    @Inject
+    TransactionManager transactions;
+
     /** A row whose certificate was downloaded. */
     public IssuanceDecision.Kind recordDownloaded(CertificateObserved observed, ParsedCertificate certificate) {
         return QuarkusTransaction.requiringNew()
@@ -59,17 +68,76 @@ public class IssuanceRecorder {
      * certificates must not cost one rate-limited download each. The event carries no DER.
      */
     public IssuanceDecision.Kind recordBackfill(CertificateObserved observed) {
+        return recordBackfills(List.of(observed)).get(0);
+    }
+
+    /**
+     * Backfill rows in one transaction: their events are sent together and all acknowledged before
+     * the commit. An onboarding of thousands of rows then costs one commit and one broker round trip
+     * per chunk instead of per row. Any failure rolls back the whole chunk (events already
+     * acknowledged are sent again when it is retried, as after a crash).
+     */
+    public List<IssuanceDecision.Kind> recordBackfills(List<CertificateObserved> rows) {
         return QuarkusTransaction.requiringNew().call(() -> {
-            IssuanceDecision.Kind kind = record(observed, identityFromRow(observed.row()), null);
-            if (kind != null) {
-                // its certificate is downloaded later, at low priority (BackfillCompletion)
-                backfill.queue(observed);
+            List<Message<CertificateDiscovered>> sends = new ArrayList<>();
+            List<IssuanceDecision.Kind> kinds = new ArrayList<>();
+            for (CertificateObserved observed : rows) {
+                IssuanceDecision.Kind kind = record(observed, identityFromRow(observed.row()), null, sends);
+                if (kind != null) {
+                    // its certificate is downloaded later, at low priority (BackfillCompletion)
+                    backfill.queue(observed);
+                }
+                kinds.add(kind);
             }
-            return kind;
+            sendAll(sends);
+            return kinds;
         });
     }
 
     private IssuanceDecision.Kind record(CertificateObserved observed, CertificateIdentity identity, byte[] der) {
+        List<Message<CertificateDiscovered>> sends = new ArrayList<>(1);
+        IssuanceDecision.Kind kind = record(observed, identity, der, sends);
+        sendAll(sends);
+        return kind;
+    }
+
+    /**
+     * Sends the events and waits for the broker's acknowledgements, all before the caller commits.
+     * The transaction is suspended meanwhile: the emitter's callbacks would otherwise carry it to
+     * the Kafka client's threads, and Narayana rolls back a commit while another thread is still
+     * inside the transaction ("committing with 2 threads active").
+     */
+    private void sendAll(List<Message<CertificateDiscovered>> messages) {
+        if (messages.isEmpty()) {
+            return;
+        }
+        Transaction transaction;
+        try {
+            transaction = transactions.suspend();
+        } catch (SystemException e) {
+            throw new IllegalStateException("cannot suspend the transaction to send its events", e);
+        }
+        try {
+            Uni.join()
+                    .all(messages.stream().map(discovered::sendMessage).toList())
+                    .andFailFast()
+                    .await()
+                    .atMost(config.publishTimeout());
+        } finally {
+            try {
+                transactions.resume(transaction);
+            } catch (InvalidTransactionException | SystemException e) {
+                throw new IllegalStateException("cannot resume the transaction after sending its events", e);
+            }
+        }
+    }
+
+    /** Records the row; an event to emit is added to {@code sends}, which the caller sends and awaits before committing. */
+    private IssuanceDecision.Kind record(
+            CertificateObserved observed,
+            CertificateIdentity identity,
+            byte[] der,
+            List<Message<CertificateDiscovered>> sends) {
         CrtShRow row = observed.row();
         if (!store.claimCrtShId(row.id())) {
             count("repeat");
@@ -115,13 +183,10 @@ public class IssuanceRecorder {
                 observed.backfill(),
                 anomaly,
                 Instant.now());
-        discovered
-                .sendMessage(Message.of(event)
-                        .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                                .withKey(key.toString())
-                                .build()))
-                .await()
-                .atMost(config.publishTimeout());
+        sends.add(Message.of(event)
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                        .withKey(key.toString())
+                        .build()));
         return kind;
     }
 

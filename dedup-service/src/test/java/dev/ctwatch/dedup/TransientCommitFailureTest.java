@@ -133,9 +133,49 @@ class TransientCommitFailureTest {
                 .isEqualTo(FAILURES);
     }
 
+    @Test
+    void aBackfillRowThatCannotBeStoredIsDeadLetteredAloneAndItsChunkIsStored() throws Exception {
+        // backfill rows are recorded in chunks of one transaction: one row failing for good (a check
+        // violation, SQLSTATE 23514) must not take the others of its chunk down with it
+        List<CertificateObserved> rows = rows(5);
+        CertificateObserved bad = rows.get(3);
+        Set<String> keys =
+                rows.stream().map(o -> o.row().issuanceKey().toString()).collect(Collectors.toCollection(TreeSet::new));
+        failCommitsOf(bad.row().id(), Long.MAX_VALUE, "23514");
+        try {
+            for (CertificateObserved row : rows) {
+                producer.send(new ProducerRecord<>(
+                        DedupTestResources.OBSERVED,
+                        0,
+                        row.row().issuanceKey().toString(),
+                        new EventSerializer<CertificateObserved>().serialize("t", row)));
+            }
+            producer.flush();
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> keysOn(DedupTestResources.DLQ)
+                            .contains(bad.row().issuanceKey().toString()));
+        } finally {
+            stopFailing();
+        }
+        Set<String> dead = keysOn(DedupTestResources.DLQ);
+        dead.retainAll(keys);
+        assertThat(dead).containsExactly(bad.row().issuanceKey().toString());
+        assertThat(linked(rows)).as("the other four stored and linked").isEqualTo(rows.size() - 1);
+        Set<String> good = new TreeSet<>(keys);
+        good.remove(bad.row().issuanceKey().toString());
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(
+                        () -> assertThat(keysOn(DedupTestResources.DISCOVERED)).containsAll(good));
+    }
+
     // --- the failure: a deferred constraint trigger, fired when the transaction commits ------------
 
     private void failCommitsOf(long crtShId) throws SQLException {
+        failCommitsOf(crtShId, FAILURES, "40001");
+    }
+
+    private void failCommitsOf(long crtShId, long failures, String sqlState) throws SQLException {
         execute(
                 "drop trigger if exists test_fail_at_commit on dedup.crtsh_entry",
                 "drop sequence if exists dedup.test_commit_attempts",
@@ -144,11 +184,11 @@ class TransientCommitFailureTest {
                 create or replace function dedup.test_fail_at_commit() returns trigger language plpgsql as $$
                 begin
                   if nextval('dedup.test_commit_attempts') <= %d then
-                    raise exception 'injected failure at commit of crt.sh id %%', new.crtsh_id using errcode = '40001';
+                    raise exception 'injected failure at commit of crt.sh id %%', new.crtsh_id using errcode = '%s';
                   end if;
                   return null;
                 end $$
-                """.formatted(FAILURES),
+                """.formatted(failures, sqlState),
                 """
                 create constraint trigger test_fail_at_commit after insert on dedup.crtsh_entry
                   deferrable initially deferred for each row when (new.crtsh_id = %d)
