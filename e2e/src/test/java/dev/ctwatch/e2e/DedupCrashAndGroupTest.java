@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -259,6 +260,83 @@ class DedupCrashAndGroupTest {
     }
 
     // --- one scenario: its own topics, consumer group and database ---------------------------------
+
+    /**
+     * Not a test: figures of one packaged instance alone (its own JVM; options from
+     * {@code -Dfootprint.jvm}, default {@code -Xmx256m} as deploy/run.sh starts it): RSS idle, then while it checks 200,000 rows of known crt.sh ids and
+     * records 20,000 backfill rows, and both rates with the producer in another process.
+     * Run: {@code deploy/test.sh -pl e2e -Dtest=DedupCrashAndGroupTest -Dgroups=benchmark -DexcludedGroups=none}.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("benchmark")
+    void footprintOfOneInstanceUnderLoad() throws Exception {
+        Scenario s = scenario("footprint");
+        List<String> jvm =
+                List.of(System.getProperty("footprint.jvm", "-Xmx256m").split(" "));
+        ServiceProcess instance = new ServiceProcess("dedup-service", "footprint", s.properties, work).jvmOptions(jvm);
+        processes.add(instance);
+        s.awaitReady(instance.start());
+        Thread.sleep(3000);
+        long idle = instance.rssKb()[0];
+        int known = 200_000;
+        List<CertificateObserved> repeats = rows(known);
+        try (Connection c = DriverManager.getConnection(s.jdbcUrl, dbUser(), dbPassword())) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "insert into dedup.crtsh_entry (crtsh_id) select unnest(?) on conflict do nothing")) {
+                for (int i = 0; i < known; i += 5000) {
+                    ps.setArray(
+                            1,
+                            c.createArrayOf(
+                                    "bigint",
+                                    repeats.subList(i, Math.min(known, i + 5000)).stream()
+                                            .map(o -> o.row().id())
+                                            .toArray()));
+                    ps.executeUpdate();
+                }
+            }
+            c.commit();
+        }
+        long[] peak = {0};
+        Thread sampler = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    peak[0] = Math.max(peak[0], instance.rssKb()[0]);
+                    Thread.sleep(50);
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        });
+        sampler.setDaemon(true);
+        sampler.start();
+        double knownRate = timedRows(s, instance, repeats, "repeat");
+        double backfillRate = timedRows(s, instance, rows(20_000), "new");
+        sampler.interrupt();
+        sampler.join();
+        long[] rss = instance.rssKb();
+        System.out.printf(
+                "%nFOOTPRINT dedup-service (packaged, %s, producer in another JVM): RSS idle %d MB, peak"
+                        + " sampled under load %d MB, VmHWM %d MB; %,d known-id rows at %,.0f rows/s; 20,000"
+                        + " backfill rows at %,.0f rows/s%n",
+                String.join(" ", jvm), idle >> 10, peak[0] >> 10, rss[1] >> 10, known, knownRate, backfillRate);
+    }
+
+    /** Sends the rows and returns rows/s from the first send until the outcome counter has counted them all. */
+    private double timedRows(Scenario s, ServiceProcess instance, List<CertificateObserved> rows, String outcome)
+            throws Exception {
+        double before = rowCounters(instance).getOrDefault(outcome, 0.0);
+        long start = System.nanoTime();
+        for (CertificateObserved row : rows) {
+            s.send(row);
+        }
+        producer.flush();
+        await(outcome + " rows counted")
+                .atMost(Duration.ofSeconds(600))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> rowCounters(instance).getOrDefault(outcome, 0.0) - before >= rows.size());
+        return rows.size() / ((System.nanoTime() - start) / 1e9);
+    }
 
     private Scenario scenario(String name) throws Exception {
         String prefix = run + "-" + name;

@@ -38,10 +38,18 @@ final class ServiceProcess implements AutoCloseable {
         return jar;
     }
 
+    /** JVM options; deploy/run.sh starts every service with {@code -Xmx256m}. */
+    private List<String> jvmOptions = List.of("-Xmx256m");
+
+    ServiceProcess jvmOptions(List<String> options) {
+        this.jvmOptions = List.copyOf(options);
+        return this;
+    }
+
     ServiceProcess start() throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx256m");
+        command.addAll(jvmOptions);
         properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add(jar(name).toString());
@@ -72,6 +80,20 @@ final class ServiceProcess implements AutoCloseable {
     @Override
     public String toString() {
         return instance;
+    }
+
+    /** Resident set size and its peak (VmRSS, VmHWM) in kB, from /proc; Linux only. */
+    long[] rssKb() throws IOException {
+        long rss = -1;
+        long peak = -1;
+        for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                rss = Long.parseLong(line.replaceAll("\\D", ""));
+            } else if (line.startsWith("VmHWM:")) {
+                peak = Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return new long[] {rss, peak};
     }
 
     boolean alive() {
