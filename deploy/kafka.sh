@@ -120,6 +120,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) accepts_connections ;;
-  topics) create_topics ;;
+  # a broker started elsewhere (another checkout, a developer's own) still needs our tool jars
+  topics) resolve_jars && create_topics ;;
   *) echo "usage: $0 start|stop|status|topics" >&2; exit 2 ;;
 esac
