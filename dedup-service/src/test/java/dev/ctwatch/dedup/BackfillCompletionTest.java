@@ -3,13 +3,9 @@ package dev.ctwatch.dedup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.ctwatch.dedup.certificate.TestCa;
 import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CertificateDiscovered;
-import dev.ctwatch.events.CertificateObserved;
-import dev.ctwatch.events.CrtShRow;
 import dev.ctwatch.events.EventDeserializer;
-import dev.ctwatch.events.EventSerializer;
 import dev.ctwatch.events.WatchMatch;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.WithTestResource;
@@ -20,31 +16,15 @@ import jakarta.persistence.EntityManager;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -60,10 +40,6 @@ import org.junit.jupiter.api.TestInstance;
 @WithTestResource(DedupTestResources.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BackfillCompletionTest {
-    private static final DateTimeFormatter CRTSH =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
-    private static final AtomicLong IDS =
-            new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 51, 1L << 52));
 
     @Inject
     EntityManager em;
@@ -71,22 +47,16 @@ class BackfillCompletionTest {
     @Inject
     BackfillCompletion completion;
 
-    private KafkaProducer<String, byte[]> producer;
-    private TestCa ca;
-    private Instant notBefore;
+    private CrtShRows rows;
 
     @BeforeAll
     void setUp() throws Exception {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, DedupTestResources.bootstrap);
-        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        ca = new TestCa("Dedup Test CA");
-        notBefore = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        rows = new CrtShRows();
     }
 
     @AfterAll
     void tearDown() {
-        producer.close();
+        rows.close();
     }
 
     /** Other test classes' backfill rows stay out of this class's runs and budgets. */
@@ -99,12 +69,12 @@ class BackfillCompletionTest {
 
     @Test
     void backfillRowsAreRecordedWithoutDownloadsAndCompletedLaterWithoutASecondEvent() throws Exception {
-        long issuer = issuer();
-        BigInteger serial = serial();
-        long pre = serve(serial, true, "pair.completion.test");
-        long fin = serve(serial, false, "pair.completion.test");
-        send(observed(pre, issuer, serial, true, "pair.completion.test"));
-        send(observed(fin, issuer, serial, true, "pair.completion.test"));
+        long issuer = CrtShRows.issuer();
+        BigInteger serial = CrtShRows.serial();
+        long pre = rows.serve(serial, true, "pair.completion.test");
+        long fin = rows.serve(serial, false, "pair.completion.test");
+        rows.send(rows.observed(pre, issuer, serial, true, "pair.completion.test"));
+        rows.send(rows.observed(fin, issuer, serial, true, "pair.completion.test"));
         awaitQueued(pre, fin);
 
         assertThat(allDiscovered(issuer)).singleElement().satisfies(e -> {
@@ -131,7 +101,7 @@ class BackfillCompletionTest {
             assertThat(i.downloaded()).isTrue();
             assertThat(i.anomaly()).isNull();
         });
-        assertThat(crtShIds(issuer)).containsExactlyInAnyOrder(pre, fin);
+        assertThat(CrtShRows.crtShIds(em, issuer)).containsExactlyInAnyOrder(pre, fin);
         assertThat(queued()).doesNotContain(pre, fin);
         // the backfill event was the alert: completing the issuance emits nothing
         assertThat(allDiscovered(issuer)).hasSize(1);
@@ -143,12 +113,12 @@ class BackfillCompletionTest {
 
     @Test
     void aRunDownloadsNoMoreThanItsBudget() throws Exception {
-        long issuer = issuer();
+        long issuer = CrtShRows.issuer();
         List<Long> ids = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            BigInteger serial = serial();
-            long id = serve(serial, false, "budget" + i + ".completion.test");
-            send(observed(id, issuer, serial, true, "budget" + i + ".completion.test"));
+            BigInteger serial = CrtShRows.serial();
+            long id = rows.serve(serial, false, "budget" + i + ".completion.test");
+            rows.send(rows.observed(id, issuer, serial, true, "budget" + i + ".completion.test"));
             ids.add(id);
         }
         awaitQueued(ids.toArray(Long[]::new));
@@ -167,10 +137,10 @@ class BackfillCompletionTest {
 
     @Test
     void aCrtSh503DuringCompletionLeavesTheRowForALaterRun() throws Exception {
-        long issuer = issuer();
-        BigInteger serial = serial();
-        long id = serve(serial, false, "later.completion.test");
-        send(observed(id, issuer, serial, true, "later.completion.test"));
+        long issuer = CrtShRows.issuer();
+        BigInteger serial = CrtShRows.serial();
+        long id = rows.serve(serial, false, "later.completion.test");
+        rows.send(rows.observed(id, issuer, serial, true, "later.completion.test"));
         awaitQueued(id);
         DedupTestResources.FAILURES.put(id, 503);
         try {
@@ -199,13 +169,13 @@ class BackfillCompletionTest {
 
     @Test
     void aSerialReuseHiddenBehindABackfilledPairIsEmittedWhenItsCertificatesAreDownloaded() throws Exception {
-        long issuer = issuer();
-        BigInteger serial = serial();
+        long issuer = CrtShRows.issuer();
+        BigInteger serial = CrtShRows.serial();
         // two different certificates under one serial: from the rows alone they look like a pair
-        long first = serve(serial, false, "first.reuse.completion.test");
-        long second = serve(serial, false, "second.reuse.completion.test");
-        send(observed(first, issuer, serial, true, "first.reuse.completion.test"));
-        send(observed(second, issuer, serial, true, "second.reuse.completion.test"));
+        long first = rows.serve(serial, false, "first.reuse.completion.test");
+        long second = rows.serve(serial, false, "second.reuse.completion.test");
+        rows.send(rows.observed(first, issuer, serial, true, "first.reuse.completion.test"));
+        rows.send(rows.observed(second, issuer, serial, true, "second.reuse.completion.test"));
         awaitQueued(first, second);
         assertThat(allDiscovered(issuer)).hasSize(1);
         assertThat(issuances(issuer)).hasSize(1);
@@ -233,16 +203,16 @@ class BackfillCompletionTest {
 
     @Test
     void aDownloadedRowOfABackfilledIssuanceCompletesItAndTheJobConfirmsTheRest() throws Exception {
-        long issuer = issuer();
-        BigInteger serial = serial();
-        long pre = serve(serial, true, "hot.completion.test");
-        long fin = serve(serial, false, "hot.completion.test");
-        send(observed(pre, issuer, serial, true, "hot.completion.test"));
+        long issuer = CrtShRows.issuer();
+        BigInteger serial = CrtShRows.serial();
+        long pre = rows.serve(serial, true, "hot.completion.test");
+        long fin = rows.serve(serial, false, "hot.completion.test");
+        rows.send(rows.observed(pre, issuer, serial, true, "hot.completion.test"));
         awaitQueued(pre);
         // the final certificate arrives in a later, ordinary poll: downloaded on the hot path
-        send(observed(fin, issuer, serial, false, "hot.completion.test"));
+        rows.send(rows.observed(fin, issuer, serial, false, "hot.completion.test"));
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> assertThat(crtShIds(issuer)).containsExactlyInAnyOrder(pre, fin));
+                .untilAsserted(() -> assertThat(CrtShRows.crtShIds(em, issuer)).containsExactlyInAnyOrder(pre, fin));
         assertThat(issuances(issuer)).singleElement().satisfies(i -> {
             assertThat(i.downloaded()).isTrue();
             assertThat(i.precertificate()).isFalse();
@@ -262,10 +232,10 @@ class BackfillCompletionTest {
 
     @Test
     void aBackfillRowCrtShDoesNotKnowGoesToTheDeadLetterTopicAndStaysAsRecorded() throws Exception {
-        long issuer = issuer();
-        BigInteger serial = serial();
-        long id = IDS.incrementAndGet(); // no PEM served: crt.sh answers 404
-        send(observed(id, issuer, serial, true, "gone.completion.test"));
+        long issuer = CrtShRows.issuer();
+        BigInteger serial = CrtShRows.serial();
+        long id = CrtShRows.nextId(); // no PEM served: crt.sh answers 404
+        rows.send(rows.observed(id, issuer, serial, true, "gone.completion.test"));
         awaitQueued(id);
 
         BackfillCompletion.Run run = completion.run(5);
@@ -276,7 +246,7 @@ class BackfillCompletionTest {
                 .singleElement()
                 .satisfies(i -> assertThat(i.downloaded()).isFalse());
         String key = issuer + ":" + serial.toString(16);
-        try (KafkaConsumer<String, byte[]> consumer = consumer(new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer = CrtShRows.consumer(new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(DedupTestResources.DLQ));
             ConsumerRecord<String, byte[]> dead = await().atMost(Duration.ofSeconds(30))
                     .until(
@@ -308,49 +278,6 @@ class BackfillCompletionTest {
             boolean downloaded,
             String anomaly) {}
 
-    private static long issuer() {
-        return ThreadLocalRandom.current().nextLong(1_000_000, Integer.MAX_VALUE);
-    }
-
-    private static BigInteger serial() {
-        return new BigInteger(120, ThreadLocalRandom.current()).setBit(100);
-    }
-
-    private long serve(BigInteger serial, boolean precertificate, String... names) throws Exception {
-        long id = IDS.incrementAndGet();
-        byte[] der = ca.issue(serial, List.of(names), precertificate, notBefore);
-        DedupTestResources.PEMS.put(
-                id,
-                "-----BEGIN CERTIFICATE-----\n"
-                        + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-                        + "\n-----END CERTIFICATE-----\n");
-        return id;
-    }
-
-    private CertificateObserved observed(long id, long issuer, BigInteger serial, boolean backfill, String... names) {
-        CrtShRow row = new CrtShRow(
-                id,
-                issuer,
-                "C=ZZ, O=ctwatch test, CN=Dedup Test CA",
-                names[0],
-                String.join("\n", names),
-                CRTSH.format(notBefore),
-                CRTSH.format(notBefore),
-                CRTSH.format(notBefore.plus(90, ChronoUnit.DAYS)),
-                serial.toString(16),
-                names.length);
-        return new CertificateObserved(row, List.of(new WatchMatch("test", true, Map.of())), Instant.now(), backfill);
-    }
-
-    private void send(CertificateObserved observed) throws Exception {
-        byte[] value = new EventSerializer<CertificateObserved>().serialize("t", observed);
-        producer.send(new ProducerRecord<>(
-                        DedupTestResources.OBSERVED,
-                        observed.row().issuanceKey().toString(),
-                        value))
-                .get();
-    }
-
     private void awaitQueued(Long... ids) {
         await().atMost(Duration.ofSeconds(30))
                 .untilAsserted(() -> assertThat(queued()).contains(ids));
@@ -365,7 +292,8 @@ class BackfillCompletionTest {
 
     /** Every discovered event of this issuer up to the topic's current end, in offset order per partition. */
     private List<CertificateDiscovered> allDiscovered(long issuer) {
-        try (KafkaConsumer<String, CertificateDiscovered> consumer = consumer(new EventDeserializer.Discovered())) {
+        try (KafkaConsumer<String, CertificateDiscovered> consumer =
+                CrtShRows.consumer(new EventDeserializer.Discovered())) {
             List<TopicPartition> partitions = consumer.partitionsFor(DedupTestResources.DISCOVERED).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition()))
                     .toList();
@@ -388,15 +316,6 @@ class BackfillCompletionTest {
         }
     }
 
-    private <V> KafkaConsumer<String, V> consumer(Deserializer<V> values) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, DedupTestResources.bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "backfill-test-reader-" + IDS.incrementAndGet());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        return new KafkaConsumer<>(p, new StringDeserializer(), values);
-    }
-
     @SuppressWarnings("unchecked")
     private List<Issuance> issuances(long issuer) {
         return QuarkusTransaction.requiringNew()
@@ -417,17 +336,6 @@ class BackfillCompletionTest {
                                         (Boolean) r[5],
                                         (String) r[6]))
                                 .toList());
-    }
-
-    @SuppressWarnings("unchecked")
-    private List<Long> crtShIds(long issuer) {
-        return QuarkusTransaction.requiringNew()
-                .call(() -> ((List<Number>) em.createNativeQuery(
-                                        "select e.crtsh_id from dedup.crtsh_entry e join dedup.issuance i on i.id = e.issuance_id"
-                                                + " where i.issuer_ca_id = ?1")
-                                .setParameter(1, issuer)
-                                .getResultList())
-                        .stream().map(Number::longValue).toList());
     }
 
     @SuppressWarnings("unchecked")

@@ -33,6 +33,10 @@ public final class RateLimiter {
             }
             if (wait > 0) {
                 Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                synchronized (this) {
+                    // a sleep that overran moves the next start too: the spacing holds between actual starts
+                    nextStart = Math.max(nextStart, System.nanoTime() + spacingNanos);
+                }
             }
         } catch (InterruptedException | RuntimeException e) {
             inFlight.release();

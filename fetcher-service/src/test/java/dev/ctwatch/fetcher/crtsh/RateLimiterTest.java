@@ -37,8 +37,10 @@ class RateLimiterTest {
         assertThat(maxInFlight).hasValue(1);
         List<Long> sorted = starts.stream().sorted().toList();
         for (int i = 1; i < sorted.size(); i++) {
+            // the timestamps are taken just after acquire() returns, so a thread descheduled there
+            // shifts one; without a limiter the gaps would be ~20 ms (the work), not ~100
             assertThat(Duration.ofNanos(sorted.get(i) - sorted.get(i - 1)))
-                    .isGreaterThanOrEqualTo(Duration.ofMillis(95));
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(90));
         }
     }
 }
