@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Not a test: a benchmark, excluded from the default run. Polls of a 200,000-row crt.sh answer
  * (streamed by {@link CrtShFake}) until every record is acknowledged, alternating with a plain
- * KafkaProducer sending the same records with the same settings (acks=all, idempotent), so the
+ * KafkaProducer sending the same records (value, key, CloudEvents headers) with the same settings
+ * (acks=all, idempotent), so the
  * figure is a ratio. The first poll runs cold (what a service sees after start-up) and is printed
  * on its own; then both sides are warm and measured in alternating rounds. The raw side builds its
  * records while sending (a record constructor, no JSON parse), so neither side holds 200,000
@@ -110,19 +111,39 @@ class ThroughputBenchmarkTest {
         List<WatchMatch> matches = List.of(entry.toMatch());
         long base = CrtShFake.idBase(entry.domain());
         Instant now = Instant.now();
+        // built once, as ObservedPublisher does; only ce_id differs per record
+        var specVersion = header("ce_specversion", "1.0");
+        var type = header("ce_type", ObservedPublisher.CE_TYPE);
+        var source = header("ce_source", ObservedPublisher.CE_SOURCE);
+        var time = header("ce_time", now.atOffset(java.time.ZoneOffset.UTC).toString());
+        var contentType = header("content-type", "application/json");
         long start = System.nanoTime();
         try (KafkaProducer<String, CertificateObserved> producer =
                 new KafkaProducer<>(props, new StringSerializer(), new EventSerializer())) {
             for (int i = 0; i < ROWS; i++) {
                 CrtShRow row = CrtShFake.rowRecord(entry.domain(), base + i);
+                // the same record on the wire: value, key and the contract's CloudEvents headers
                 producer.send(new ProducerRecord<>(
                         FetcherTestResource.TOPIC,
+                        null,
                         row.issuanceKey().toString(),
-                        new CertificateObserved(row, matches, now, false)));
+                        new CertificateObserved(row, matches, now, false),
+                        List.of(
+                                specVersion,
+                                header("ce_id", ObservedPublisher.randomUuid()),
+                                type,
+                                source,
+                                time,
+                                contentType)));
             }
             producer.flush();
         }
         return ROWS / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static org.apache.kafka.common.header.Header header(String name, String value) {
+        return new org.apache.kafka.common.header.internals.RecordHeader(
+                name, value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static double median(double[] values) {
