@@ -4,9 +4,11 @@ import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -41,14 +43,7 @@ public final class RecordingFailures {
      */
     public static Verdict of(Throwable failure) {
         boolean transientWithoutState = false;
-        Deque<Throwable> todo = new ArrayDeque<>();
-        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        todo.add(failure);
-        while (!todo.isEmpty()) {
-            Throwable t = todo.poll();
-            if (!seen.add(t)) {
-                continue;
-            }
+        for (Throwable t : causes(failure)) {
             if (t instanceof SQLException sql
                     && sql.getSQLState() != null
                     && sql.getSQLState().length() >= 2) {
@@ -57,16 +52,23 @@ public final class RecordingFailures {
                         : Verdict.DEAD_LETTER;
             }
             transientWithoutState |= transientWithoutState(t);
-            if (t.getCause() != null) {
-                todo.add(t.getCause());
-            }
-            Collections.addAll(todo, t.getSuppressed());
         }
         return transientWithoutState ? Verdict.RETRY : Verdict.DEAD_LETTER;
     }
 
     /** For logs: the database's reason with its SQLSTATE when there is one, else the failure itself. */
     public static String describe(Throwable failure) {
+        for (Throwable t : causes(failure)) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                return "SQLSTATE " + sql.getSQLState() + ": " + sql.getMessage();
+            }
+        }
+        return failure.toString();
+    }
+
+    /** The failure, then its causes and suppressed exceptions breadth-first, each once. */
+    private static List<Throwable> causes(Throwable failure) {
+        List<Throwable> all = new ArrayList<>();
         Deque<Throwable> todo = new ArrayDeque<>();
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         todo.add(failure);
@@ -75,15 +77,13 @@ public final class RecordingFailures {
             if (!seen.add(t)) {
                 continue;
             }
-            if (t instanceof SQLException sql && sql.getSQLState() != null) {
-                return "SQLSTATE " + sql.getSQLState() + ": " + sql.getMessage();
-            }
+            all.add(t);
             if (t.getCause() != null) {
                 todo.add(t.getCause());
             }
             Collections.addAll(todo, t.getSuppressed());
         }
-        return failure.toString();
+        return all;
     }
 
     private static boolean transientWithoutState(Throwable t) {
