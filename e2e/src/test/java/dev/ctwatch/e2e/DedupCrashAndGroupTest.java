@@ -1,5 +1,9 @@
 package dev.ctwatch.e2e;
 
+import static dev.ctwatch.e2e.TestEnvironment.createDatabase;
+import static dev.ctwatch.e2e.TestEnvironment.dbPassword;
+import static dev.ctwatch.e2e.TestEnvironment.dbUser;
+import static dev.ctwatch.e2e.TestEnvironment.required;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -632,31 +636,6 @@ class DedupCrashAndGroupTest {
                         HttpResponse.BodyHandlers.ofString());
     }
 
-    private String createDatabase(String name) throws SQLException {
-        String base = System.getenv().getOrDefault("CTWATCH_TEST_PG", "jdbc:postgresql://127.0.0.1:5432/");
-        try (Connection c = DriverManager.getConnection(base + "postgres", dbUser(), dbPassword())) {
-            c.createStatement().execute("create database " + name);
-        }
-        return base + name;
-    }
-
-    private static String dbUser() {
-        return System.getenv().getOrDefault("QUARKUS_DATASOURCE_USERNAME", "ctwatch");
-    }
-
-    private static String dbPassword() {
-        return System.getenv().getOrDefault("QUARKUS_DATASOURCE_PASSWORD", "ctwatch");
-    }
-
-    private static String required(String variable) {
-        String value = System.getenv(variable);
-        if (value == null || value.isBlank()) {
-            throw new IllegalStateException(variable + " is not set: run the tests through deploy/test.sh, "
-                    + "which starts Kafka and sets it");
-        }
-        return value;
-    }
-
     @AfterEach
     void stopProcesses() throws Exception {
         for (ServiceProcess process : processes) {
@@ -671,12 +650,7 @@ class DedupCrashAndGroupTest {
         if (producer != null) {
             producer.close();
         }
-        String base = System.getenv().getOrDefault("CTWATCH_TEST_PG", "jdbc:postgresql://127.0.0.1:5432/");
-        try (Connection c = DriverManager.getConnection(base + "postgres", dbUser(), dbPassword())) {
-            for (String db : databases) {
-                c.createStatement().execute("drop database if exists " + db + " with (force)");
-            }
-        }
+        TestEnvironment.dropDatabases(databases);
         if (admin != null) {
             try {
                 admin.deleteTopics(topics).all().get(30, TimeUnit.SECONDS);

@@ -1,5 +1,9 @@
 package dev.ctwatch.e2e;
 
+import static dev.ctwatch.e2e.TestEnvironment.createDatabase;
+import static dev.ctwatch.e2e.TestEnvironment.dbPassword;
+import static dev.ctwatch.e2e.TestEnvironment.dbUser;
+import static dev.ctwatch.e2e.TestEnvironment.required;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -340,28 +344,12 @@ class PipelineEndToEndTest {
         return topics;
     }
 
-    private String createDatabase(String name) throws SQLException {
-        String base = System.getenv().getOrDefault("CTWATCH_TEST_PG", "jdbc:postgresql://127.0.0.1:5432/");
-        try (Connection c = DriverManager.getConnection(base + "postgres", dbUser(), dbPassword())) {
-            c.createStatement().execute("create database " + name);
-        }
-        return base + name;
-    }
-
     private int count(String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection(jdbcUrl, dbUser(), dbPassword());
                 ResultSet rs = c.createStatement().executeQuery(sql)) {
             rs.next();
             return rs.getInt(1);
         }
-    }
-
-    private static String dbUser() {
-        return System.getenv().getOrDefault("QUARKUS_DATASOURCE_USERNAME", "ctwatch");
-    }
-
-    private static String dbPassword() {
-        return System.getenv().getOrDefault("QUARKUS_DATASOURCE_PASSWORD", "ctwatch");
     }
 
     private static String subject(MimeMessage m) {
@@ -387,15 +375,6 @@ class PipelineEndToEndTest {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static String required(String variable) {
-        String value = System.getenv(variable);
-        if (value == null || value.isBlank()) {
-            throw new IllegalStateException(variable + " is not set: run the tests through deploy/test.sh, "
-                    + "which starts Kafka and sets it");
-        }
-        return value;
     }
 
     private static String get(ServiceProcess service, String path) throws Exception {
@@ -436,11 +415,7 @@ class PipelineEndToEndTest {
             exec(REPO.resolve("deploy/dns.sh").toString(), "stop", dnsDir.toString());
         }
         if (jdbcUrl != null) {
-            String base = System.getenv().getOrDefault("CTWATCH_TEST_PG", "jdbc:postgresql://127.0.0.1:5432/");
-            try (Connection c = DriverManager.getConnection(base + "postgres", dbUser(), dbPassword())) {
-                c.createStatement()
-                        .execute("drop database if exists " + jdbcUrl.substring(base.length()) + " with (force)");
-            }
+            TestEnvironment.dropDatabases(List.of(jdbcUrl));
         }
     }
 }
