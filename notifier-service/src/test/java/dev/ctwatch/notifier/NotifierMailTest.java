@@ -128,17 +128,7 @@ class NotifierMailTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> mailsFor(name).size() == RECIPIENTS.size());
 
         // dedup emits the second certificate of the same issuer and serial under the same key
-        CertificateAudited reuse = Samples.audited(root -> {
-            root.setAll((com.fasterxml.jackson.databind.node.ObjectNode)
-                    dev.ctwatch.events.EventJson.mapper().valueToTree(first));
-            var certificate = (com.fasterxml.jackson.databind.node.ObjectNode) root.get("certificate");
-            ((com.fasterxml.jackson.databind.node.ObjectNode) certificate.get("identity"))
-                    .put("tbsSha256", "ab".repeat(32));
-            certificate.putObject("anomaly").put("kind", "SERIAL_REUSE").put("detail", "another TBSCertificate");
-            // CAA-compliant, so the mail is about the reuse alone
-            root.put("verdict", "COMPLIANT");
-            root.putNull("finding");
-        });
+        CertificateAudited reuse = Samples.serialReuseOf(first, "ab".repeat(32));
         assertThat(reuse.certificate().key()).isEqualTo(first.certificate().key());
         send(reuse, sent.partition());
         send(reuse, sent.partition()); // and its redelivery stays silent

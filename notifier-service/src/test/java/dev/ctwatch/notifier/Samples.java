@@ -82,6 +82,21 @@ public final class Samples {
         });
     }
 
+    /**
+     * What dedup emits for a serial reuse of {@code first}: the same issuance key, another TBS
+     * hash, the anomaly; CAA-compliant, so a message is about the reuse alone.
+     */
+    public static CertificateAudited serialReuseOf(CertificateAudited first, String tbsSha256) {
+        return audited(root -> {
+            root.setAll((ObjectNode) EventJson.mapper().valueToTree(first));
+            ObjectNode certificate = (ObjectNode) root.get("certificate");
+            ((ObjectNode) certificate.get("identity")).put("tbsSha256", tbsSha256);
+            certificate.putObject("anomaly").put("kind", "SERIAL_REUSE").put("detail", "another TBSCertificate");
+            root.put("verdict", "COMPLIANT");
+            root.putNull("finding");
+        });
+    }
+
     private static ArrayNode names(ObjectNode node) {
         JsonNode names = node.has("dnsNames") ? node.get("dnsNames") : node.get("forbiddenNames");
         return (ArrayNode) names;

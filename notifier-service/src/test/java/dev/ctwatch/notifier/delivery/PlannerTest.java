@@ -126,14 +126,7 @@ class PlannerTest {
     @Test
     void aSerialReuseIsDeliveredUnderItsOwnKeyAndATwinUnderTheIssuances() {
         CertificateAudited first = Samples.withKeyAndName("aa09", "www.web.test");
-        CertificateAudited reuse = Samples.audited(root -> {
-            root.setAll((com.fasterxml.jackson.databind.node.ObjectNode)
-                    dev.ctwatch.events.EventJson.mapper().valueToTree(first));
-            var certificate = (com.fasterxml.jackson.databind.node.ObjectNode) root.get("certificate");
-            ((com.fasterxml.jackson.databind.node.ObjectNode) certificate.get("identity"))
-                    .put("tbsSha256", "cd".repeat(32));
-            certificate.putObject("anomaly").put("kind", "SERIAL_REUSE").put("detail", "another TBSCertificate");
-        });
+        CertificateAudited reuse = Samples.serialReuseOf(first, "cd".repeat(32));
         assertThat(Planner.deliveryKey(first)).isEqualTo("16418:aa09");
         assertThat(Planner.deliveryKey(reuse)).isEqualTo("16418:aa09#reuse:" + "cd".repeat(32));
         assertThat(planner(true).plan(reuse, NOW).deliveries())
