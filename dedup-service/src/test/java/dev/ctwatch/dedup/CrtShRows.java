@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -67,11 +66,7 @@ final class CrtShRows implements AutoCloseable {
     long serve(BigInteger serial, boolean precertificate, String... names) throws Exception {
         long id = nextId();
         byte[] der = ca.issue(serial, List.of(names), precertificate, notBefore);
-        DedupTestResources.PEMS.put(
-                id,
-                "-----BEGIN CERTIFICATE-----\n"
-                        + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-                        + "\n-----END CERTIFICATE-----\n");
+        DedupTestResources.PEMS.put(id, TestCa.pem(der));
         return id;
     }
 

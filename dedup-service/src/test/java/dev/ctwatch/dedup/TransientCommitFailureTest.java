@@ -94,14 +94,7 @@ class TransientCommitFailureTest {
         long commitAttempts;
         failCommitsOf(failing);
         try {
-            for (CertificateObserved row : rows) {
-                producer.send(new ProducerRecord<>(
-                        DedupTestResources.OBSERVED,
-                        0,
-                        row.row().issuanceKey().toString(),
-                        new EventSerializer<CertificateObserved>().serialize("t", row)));
-            }
-            producer.flush();
+            sendToOnePartition(rows);
             await().atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(500))
                     .until(() -> {
@@ -143,14 +136,7 @@ class TransientCommitFailureTest {
                 rows.stream().map(o -> o.row().issuanceKey().toString()).collect(Collectors.toCollection(TreeSet::new));
         failCommitsOf(bad.row().id(), Long.MAX_VALUE, "23514");
         try {
-            for (CertificateObserved row : rows) {
-                producer.send(new ProducerRecord<>(
-                        DedupTestResources.OBSERVED,
-                        0,
-                        row.row().issuanceKey().toString(),
-                        new EventSerializer<CertificateObserved>().serialize("t", row)));
-            }
-            producer.flush();
+            sendToOnePartition(rows);
             await().atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(500))
                     .until(() -> keysOn(DedupTestResources.DLQ)
@@ -204,6 +190,18 @@ class TransientCommitFailureTest {
     }
 
     // --- helpers ---------------------------------------------------------------------------------
+
+    /** All to partition 0, sent together: the rows arrive as one batch. */
+    private void sendToOnePartition(List<CertificateObserved> rows) {
+        for (CertificateObserved row : rows) {
+            producer.send(new ProducerRecord<>(
+                    DedupTestResources.OBSERVED,
+                    0,
+                    row.row().issuanceKey().toString(),
+                    new EventSerializer<CertificateObserved>().serialize("t", row)));
+        }
+        producer.flush();
+    }
 
     private List<CertificateObserved> rows(int n) {
         Instant notBefore = Instant.now().truncatedTo(ChronoUnit.SECONDS);

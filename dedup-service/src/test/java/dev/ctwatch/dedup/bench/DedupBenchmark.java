@@ -24,7 +24,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -267,11 +266,7 @@ class DedupBenchmark {
                 String name = "n" + i + ".bench.test";
                 if (!backfill) {
                     byte[] der = ca.issue(serial, List.of(name), false, notBefore);
-                    DedupTestResources.PEMS.put(
-                            id,
-                            "-----BEGIN CERTIFICATE-----\n"
-                                    + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-                                    + "\n-----END CERTIFICATE-----\n");
+                    DedupTestResources.PEMS.put(id, TestCa.pem(der));
                 }
                 CrtShRow row = new CrtShRow(
                         id,

@@ -59,4 +59,11 @@ public final class TestCa {
         return builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate()))
                 .getEncoded();
     }
+
+    /** PEM, as crt.sh serves a certificate for {@code ?d=<id>}. */
+    public static String pem(byte[] der) {
+        return "-----BEGIN CERTIFICATE-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
+                + "\n-----END CERTIFICATE-----\n";
+    }
 }
