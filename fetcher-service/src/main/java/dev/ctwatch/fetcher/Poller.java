@@ -73,16 +73,13 @@ public class Poller {
                 config.initialDelay(),
                 new Backoff(config.crtsh().initialBackoff(), config.crtsh().maxBackoff(), random),
                 random);
-        schedule.watch(polledHere(watchlist), clock.instant());
+        List<String> mine = polledHere(watchlist);
+        schedule.watch(mine, clock.instant());
         Watchlist initial = watchlist;
         pollLog.load(domain -> initial.entry(domain).isPresent() && shard.owns(domain));
         LOG.infof(
                 "watching %d entries, polling the %d of shard %d of %d, each every %s",
-                watchlist.entries().size(),
-                polledHere(watchlist).size(),
-                shard.index(),
-                shard.count(),
-                config.pollInterval());
+                watchlist.entries().size(), mine.size(), shard.index(), shard.count(), config.pollInterval());
     }
 
     public Watchlist watchlist() {

@@ -1,6 +1,5 @@
 package dev.ctwatch.fetcher;
 
-import dev.ctwatch.fetcher.watchlist.Shard;
 import dev.ctwatch.fetcher.watchlist.WatchEntry;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.ClientErrorException;
@@ -63,7 +62,7 @@ public class WatchlistResource {
             throw new ClientErrorException(Response.status(Response.Status.CONFLICT)
                     .type(MediaType.TEXT_PLAIN)
                     .entity(domain + " is polled by shard "
-                            + Shard.of(entry.domain(), poller.shard().count()) + ", not by this replica (shard "
+                            + poller.shard().owner(entry.domain()) + ", not by this replica (shard "
                             + poller.shard().index() + ")")
                     .build());
         }
@@ -84,7 +83,7 @@ public class WatchlistResource {
                 slot == null ? null : slot.nextAt(),
                 slot != null && slot.retry() > 0,
                 advice,
-                Shard.of(entry.domain(), poller.shard().count()),
+                poller.shard().owner(entry.domain()),
                 poller.pollsHere(entry));
     }
 }

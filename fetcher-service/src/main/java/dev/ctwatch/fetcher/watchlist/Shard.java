@@ -59,7 +59,12 @@ public record Shard(int index, int count) {
         }
     }
 
+    /** The shard, among this one's {@code count}, that polls the entry. */
+    public int owner(String domain) {
+        return of(domain, count);
+    }
+
     public boolean owns(String domain) {
-        return of(domain, count) == index;
+        return owner(domain) == index;
     }
 }
