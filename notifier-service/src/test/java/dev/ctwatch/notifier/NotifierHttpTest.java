@@ -128,6 +128,11 @@ class NotifierHttpTest {
         assertThat(EventJson.mapper().readValue(dead.value(), CertificateAudited.class))
                 .isEqualTo(audited);
         assertThat(forName(http.requests("/hooks/gone"), name)).hasSize(1);
+        // the dead letter is out before the row records it
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> status(key, "gone", Channels.WEBHOOK, "url")
+                        .filter(Delivery.DEAD::equals)
+                        .isPresent());
         Delivery row = row(key, "gone", Channels.WEBHOOK, "url").orElseThrow();
         assertThat(row.status).isEqualTo(Delivery.DEAD);
         assertThat(row.lastError).doesNotContain("127.0.0.1");

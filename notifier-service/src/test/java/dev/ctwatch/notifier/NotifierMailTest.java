@@ -198,6 +198,11 @@ class NotifierMailTest {
                         .executeUpdate());
 
         await().atMost(Duration.ofSeconds(30)).until(() -> mailsFor(name).size() == 1);
+        // the mail is out before the row records it: wait for the log, not the inbox
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> row(key, pending.recipient())
+                        .map(d -> !Delivery.FAILED.equals(d.status))
+                        .orElse(false));
         Delivery row = row(key, pending.recipient()).orElseThrow();
         assertThat(row.status).isEqualTo(Delivery.SENT);
         assertThat(row.attempts).isEqualTo(4);
