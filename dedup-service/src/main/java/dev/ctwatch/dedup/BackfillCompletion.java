@@ -201,6 +201,8 @@ public class BackfillCompletion {
     private String complete(long crtShId, CertificateObserved observed, ParsedCertificate certificate) {
         CrtShRow row = observed.row();
         IssuanceKey key = row.issuanceKey();
+        // the same lock as the hot path's downloads, so a download of this serial cannot decide meanwhile
+        issuances.lockSerial(row.issuerCaId(), key.serialHex());
         List<Stored> stored = store.lockIssuances(row.issuerCaId(), key.serialHex());
         Long issuanceId = store.issuanceOf(crtShId);
         Stored own = stored.stream()

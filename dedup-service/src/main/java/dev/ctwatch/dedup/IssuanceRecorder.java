@@ -144,6 +144,11 @@ public class IssuanceRecorder {
             return null;
         }
         IssuanceKey key = new IssuanceKey(row.issuerCaId(), IssuanceKey.parseSerial(identity.serialHex()));
+        if (der != null) {
+            // a downloaded certificate can be a serial reuse: decide it alone. Backfill rows carry no
+            // TBS hash, so they cannot, and their chunks of 100 take no lock (nor risk a deadlock).
+            store.lockSerial(row.issuerCaId(), key.serialHex());
+        }
         List<String> known = store.tbsHashes(row.issuerCaId(), identity.serialHex());
         IssuanceDecision.Kind kind = IssuanceDecision.decide(known, identity.tbsSha256());
         Anomaly anomaly = null;

@@ -46,6 +46,20 @@ public class IssuanceStore {
                 == 1;
     }
 
+    /**
+     * Holds off every other transaction deciding about this issuer and serial until this one ends.
+     * Row locks cannot do it: before the first certificate of a serial is stored there is no row, so
+     * two instances downloading two certificates of one serial during a rebalance would both find
+     * none and store both as new, and the serial reuse would go unflagged.
+     */
+    public void lockSerial(long issuerCaId, String serialHex) {
+        // a transaction-scoped advisory lock, keyed by a 64-bit hash; a collision only makes two serials wait
+        em.createNativeQuery("select 1 from pg_advisory_xact_lock(hashtextextended(?1, ?2))")
+                .setParameter(1, serialHex)
+                .setParameter(2, issuerCaId)
+                .getSingleResult();
+    }
+
     /** TBS hashes already stored for this issuer and serial. */
     @SuppressWarnings("unchecked")
     public List<String> tbsHashes(long issuerCaId, String serialHex) {

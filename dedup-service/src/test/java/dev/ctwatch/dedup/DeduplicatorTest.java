@@ -3,6 +3,7 @@ package dev.ctwatch.dedup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ctwatch.dedup.certificate.ParsedCertificate;
 import dev.ctwatch.events.Anomaly;
 import dev.ctwatch.events.CertificateDiscovered;
 import dev.ctwatch.events.CertificateIdentity;
@@ -41,6 +42,9 @@ class DeduplicatorTest {
 
     @Inject
     IssuanceStore store;
+
+    @Inject
+    IssuanceRecorder recorder;
 
     @Inject
     io.micrometer.core.instrument.MeterRegistry meters;
@@ -288,6 +292,44 @@ class DeduplicatorTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void twoCertificatesOfOneSerialDecidedAtOnceStillRaiseTheSerialReuse() throws Exception {
+        // two instances downloading two certificates of one serial during a rebalance: before the first
+        // is stored there is no row to lock, so the second must wait on the serial itself
+        long issuer = CrtShRows.issuer();
+        BigInteger serial = CrtShRows.serial();
+        long firstId = rows.serve(serial, false, "first.race.test");
+        long secondId = rows.serve(serial, false, "second.race.test");
+        ParsedCertificate first = ParsedCertificate.fromPem(DedupTestResources.PEMS.get(firstId));
+        ParsedCertificate second = ParsedCertificate.fromPem(DedupTestResources.PEMS.get(secondId));
+        java.util.concurrent.CountDownLatch firstStored = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch firstMayCommit = new java.util.concurrent.CountDownLatch(1);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            // the other instance, between its decision and its commit
+            var other = pool.submit(() -> QuarkusTransaction.requiringNew().call(() -> {
+                store.lockSerial(issuer, serial.toString(16));
+                store.storeIssuance(issuer, "race CA", first.identity(), null, true);
+                firstStored.countDown();
+                firstMayCommit.await();
+                return null;
+            }));
+            firstStored.await();
+            var racer = pool.submit(() -> recorder.recordDownloaded(
+                    rows.observed(secondId, issuer, serial, false, "second.race.test"), second));
+            Thread.sleep(300);
+            assertThat(racer.isDone()).as("waits for the other decision").isFalse();
+            firstMayCommit.countDown();
+            other.get();
+            assertThat(racer.get()).isEqualTo(IssuanceDecision.Kind.SERIAL_REUSE);
+        } finally {
+            pool.shutdownNow();
+        }
+        CertificateDiscovered reuse = discovered(issuer, 1).get(0);
+        assertThat(reuse.anomaly().kind()).isEqualTo(Anomaly.Kind.SERIAL_REUSE);
+        assertThat(reuse.identity().dnsNames()).containsExactly("second.race.test");
     }
 
     // --- helpers ---------------------------------------------------------------------------------
