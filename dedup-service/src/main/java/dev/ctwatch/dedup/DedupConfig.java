@@ -18,6 +18,8 @@ public interface DedupConfig {
 
     Download download();
 
+    Retry retry();
+
     Retention retention();
 
     BackfillCompletion backfillCompletion();
@@ -50,6 +52,20 @@ public interface DedupConfig {
          */
         @WithDefault("PT20S")
         Duration batchBudget();
+    }
+
+    /**
+     * A row's transaction that failed for a transient reason (PostgreSQL or the broker away): tried
+     * again after a doubling delay, without a limit on attempts, while the partition waits.
+     */
+    interface Retry {
+        /** First wait. */
+        @WithDefault("PT0.5S")
+        Duration firstDelay();
+
+        /** Cap of the wait. */
+        @WithDefault("PT30S")
+        Duration maxDelay();
     }
 
     interface Retention {

@@ -13,7 +13,6 @@ import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +22,6 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.header.Header;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
@@ -68,22 +66,20 @@ public class Deduplicator {
     @Inject
     DedupConfig config;
 
-    @ConfigProperty(name = "dedup.retry.first-delay", defaultValue = "PT0.5S")
-    Duration firstRetryDelay;
-
-    @ConfigProperty(name = "dedup.retry.max-delay", defaultValue = "PT30S")
-    Duration maxRetryDelay;
-
     private RecordingRetry retry;
 
     @PostConstruct
     void createRetry() {
-        retry = new RecordingRetry(firstRetryDelay, maxRetryDelay, RecordingRetry.Sleeper.THREAD, (n, delay, e) -> {
-            metrics.counter("ctwatch.dedup.transaction.retries").increment();
-            LOG.warnf(
-                    "transaction failed (%d in a row), retrying in %s ms: %s",
-                    n, delay.toMillis(), RecordingFailures.describe(e));
-        });
+        retry = new RecordingRetry(
+                config.retry().firstDelay(),
+                config.retry().maxDelay(),
+                RecordingRetry.Sleeper.THREAD,
+                (n, delay, e) -> {
+                    metrics.counter("ctwatch.dedup.transaction.retries").increment();
+                    LOG.warnf(
+                            "transaction failed (%d in a row), retrying in %s ms: %s",
+                            n, delay.toMillis(), RecordingFailures.describe(e));
+                });
     }
 
     @Incoming("certificates-observed")

@@ -120,7 +120,15 @@ public class PendingDownloads {
         try {
             observed = EventJson.mapper().readValue(json, CertificateObserved.class);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("pending row " + crtShId + " no longer reads", e);
+            // written by this service; if a release can no longer read it, keep it for a fixed one
+            // and let the rows behind it go on
+            LOG.errorf("pending row %d no longer reads, kept: %s", crtShId, e.getOriginalMessage());
+            reschedule(
+                    crtShId,
+                    attempts,
+                    "unreadable: " + e.getOriginalMessage(),
+                    config.download().maxRetryDelay());
+            return;
         }
         // a parked row was checked for an issuance key before it was parked
         MDC.put("issuanceKey", observed.row().issuanceKey().toString());
@@ -136,7 +144,26 @@ public class PendingDownloads {
                 deadLetters.send(observed, "gave up after " + (attempts + 1) + " download attempts: " + e.getMessage());
                 delete(crtShId);
             } else {
-                reschedule(crtShId, attempts + 1, e.getMessage());
+                reschedule(crtShId, attempts + 1, e.getMessage(), backoff(attempts + 1));
+            }
+        } catch (RuntimeException e) {
+            // the certificate came, recording it failed: the same verdicts as on the hot path, but a
+            // row that keeps failing must not sit at the head of this queue and stall the rows behind it
+            if (RecordingFailures.of(e) == RecordingFailures.Verdict.RETRY) {
+                metrics.counter("ctwatch.dedup.transaction.retries").increment();
+                LOG.warnf(
+                        "crt.sh id %d downloaded but not recorded, again in %s: %s",
+                        crtShId, config.download().retryDelay(), RecordingFailures.describe(e));
+                // the download attempts stay as they were: crt.sh did its part
+                reschedule(
+                        crtShId,
+                        attempts,
+                        "cannot be recorded yet: " + RecordingFailures.describe(e),
+                        config.download().retryDelay());
+            } else {
+                LOG.errorf(e, "crt.sh id %d cannot be recorded", crtShId);
+                deadLetters.send(observed, "cannot be recorded: " + RecordingFailures.describe(e));
+                delete(crtShId);
             }
         } finally {
             MDC.remove("issuanceKey");
@@ -149,9 +176,11 @@ public class PendingDownloads {
         return delay.compareTo(max) > 0 ? max : delay;
     }
 
-    private void reschedule(long crtShId, int attempts, String error) {
-        Duration delay =
-                backoff(config.download().retryDelay(), config.download().maxRetryDelay(), attempts);
+    private Duration backoff(int attempts) {
+        return backoff(config.download().retryDelay(), config.download().maxRetryDelay(), attempts);
+    }
+
+    private void reschedule(long crtShId, int attempts, String error, Duration delay) {
         QuarkusTransaction.requiringNew()
                 .run(() -> em.createNativeQuery("""
                         update {h-schema}pending_download set attempts = ?1, next_attempt_at = ?2, last_error = ?3

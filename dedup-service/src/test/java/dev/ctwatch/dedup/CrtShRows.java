@@ -12,9 +12,11 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -22,6 +24,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -40,12 +43,18 @@ final class CrtShRows implements AutoCloseable {
     final Instant notBefore = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     private final TestCa ca;
     private final KafkaProducer<String, byte[]> producer;
+    /** Holds records until {@link #sendTogether} flushes them: one batch on the broker, one fetch. */
+    private final KafkaProducer<String, byte[]> together;
 
     CrtShRows() throws Exception {
         ca = new TestCa("Dedup Test CA");
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, DedupTestResources.bootstrap);
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        Properties held = new Properties();
+        held.putAll(p);
+        held.put(ProducerConfig.LINGER_MS_CONFIG, 60_000);
+        together = new KafkaProducer<>(held, new StringSerializer(), new ByteArraySerializer());
     }
 
     /** A crt.sh id no other test uses. */
@@ -102,10 +111,20 @@ final class CrtShRows implements AutoCloseable {
         producer.send(record).get();
     }
 
-    /** Sends without waiting in between, then flushes: the records land in one fetch of one partition. */
-    void sendTogether(List<ProducerRecord<String, byte[]>> records) {
-        records.forEach(producer::send);
-        producer.flush();
+    /**
+     * Sends records of one partition as one producer batch, then flushes: they land on the broker
+     * together and reach the consumer in one fetch. With the default linger of a few milliseconds a
+     * test thread descheduled between two sends would split them into two fetches.
+     */
+    void sendTogether(List<ProducerRecord<String, byte[]>> records) throws Exception {
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        for (ProducerRecord<String, byte[]> record : records) {
+            sent.add(together.send(record));
+        }
+        together.flush();
+        for (Future<RecordMetadata> ack : sent) {
+            ack.get();
+        }
     }
 
     static <V> KafkaConsumer<String, V> consumer(Deserializer<V> values) {
@@ -132,5 +151,6 @@ final class CrtShRows implements AutoCloseable {
     @Override
     public void close() {
         producer.close();
+        together.close();
     }
 }

@@ -196,12 +196,14 @@ class DeduplicatorTest {
         rows.send(rows.observed(id, issuer, serial, false, "api.lookup.test", "www.api.lookup.test"));
         discovered(issuer, 1);
         String key = issuer + ":" + serial.toString(16);
-        RestAssured.given()
-                .queryParam("name", "lookup.test")
-                .get("/api/certificates")
-                .then()
-                .statusCode(200)
-                .body("issuances.key", org.hamcrest.Matchers.hasItem(key));
+        // the event is acknowledged before the transaction that stores the issuance commits
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> RestAssured.given()
+                        .queryParam("name", "lookup.test")
+                        .get("/api/certificates")
+                        .then()
+                        .statusCode(200)
+                        .body("issuances.key", org.hamcrest.Matchers.hasItem(key)));
         RestAssured.given()
                 .queryParam("name", "ookup.test")
                 .get("/api/certificates")
@@ -241,7 +243,10 @@ class DeduplicatorTest {
 
         List<CertificateDiscovered> events = discovered(issuer, 5);
         assertThat(events).extracting(e -> e.crtShIds().get(0)).containsExactlyInAnyOrderElementsOf(ids);
-        assertThat(counter("ctwatch.dedup.downloads.deferred") - deferredBefore).isGreaterThanOrEqualTo(1);
+        // counted by the consumer after it handed the row over, so wait for it rather than race it
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(counter("ctwatch.dedup.downloads.deferred") - deferredBefore)
+                        .isGreaterThanOrEqualTo(1));
         // each downloaded once, by the batch or by the pending job, and nothing left waiting
         assertThat(ids)
                 .allSatisfy(id ->

@@ -11,6 +11,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
+import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -68,10 +69,15 @@ class TransientCommitFailureTest {
     @Inject
     DataSource db;
 
+    @Inject
+    PendingDownloads pending;
+
     private KafkaProducer<String, byte[]> producer;
+    private CrtShRows served;
 
     @BeforeAll
-    void setUp() {
+    void setUp() throws Exception {
+        served = new CrtShRows();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, DedupTestResources.bootstrap);
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
@@ -79,6 +85,7 @@ class TransientCommitFailureTest {
 
     @AfterAll
     void tearDown() {
+        served.close();
         producer.close();
     }
 
@@ -153,6 +160,62 @@ class TransientCommitFailureTest {
         await().atMost(Duration.ofSeconds(30))
                 .untilAsserted(
                         () -> assertThat(keysOn(DedupTestResources.DISCOVERED)).containsAll(good));
+    }
+
+    @Test
+    void aPendingRowThatCannotBeRecordedIsDeadLetteredAndTheRowsBehindItGoOn() throws Exception {
+        // the pending job took rows in due order: one failing for good must not stall the queue
+        long issuer = CrtShRows.issuer();
+        BigInteger badSerial = CrtShRows.serial();
+        BigInteger goodSerial = CrtShRows.serial();
+        CertificateObserved bad = served.observed(
+                served.serve(badSerial, false, "bad.pending.test"), issuer, badSerial, false, "bad.pending.test");
+        CertificateObserved good = served.observed(
+                served.serve(goodSerial, false, "good.pending.test"), issuer, goodSerial, false, "good.pending.test");
+        failCommitsOf(bad.row().id(), Long.MAX_VALUE, "23514");
+        try {
+            pending.defer(bad);
+            pending.defer(good);
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> keysOn(DedupTestResources.DLQ)
+                                    .contains(bad.row().issuanceKey().toString())
+                            && linked(List.of(good)) == 1);
+        } finally {
+            stopFailing();
+        }
+        assertThat(pendingIds(List.of(bad, good))).as("neither waits any more").isZero();
+        assertThat(linked(List.of(bad))).as("the bad row was not stored").isZero();
+        // (the bad row's event may be out: it is acknowledged before the commit that failed)
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(keysOn(DedupTestResources.DISCOVERED))
+                        .contains(good.row().issuanceKey().toString()));
+    }
+
+    @Test
+    void aPendingRowWhoseCommitFailsForAMomentStaysPendingAndIsRecordedLater() throws Exception {
+        long issuer = CrtShRows.issuer();
+        BigInteger serial = CrtShRows.serial();
+        CertificateObserved row = served.observed(
+                served.serve(serial, false, "later.pending.test"), issuer, serial, false, "later.pending.test");
+        double retriesBefore = metric("ctwatch_dedup_transaction_retries_total");
+        long commitAttempts;
+        failCommitsOf(row.row().id());
+        try {
+            pending.defer(row);
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> linked(List.of(row)) == 1);
+            commitAttempts = query("select nextval('dedup.test_commit_attempts')") - 1;
+        } finally {
+            stopFailing();
+        }
+        assertThat(commitAttempts).isEqualTo(FAILURES + 1);
+        assertThat(metric("ctwatch_dedup_transaction_retries_total") - retriesBefore)
+                .isEqualTo(FAILURES);
+        await().atMost(Duration.ofSeconds(10)).until(() -> pendingIds(List.of(row)) == 0);
+        assertThat(keysOn(DedupTestResources.DLQ))
+                .doesNotContain(row.row().issuanceKey().toString());
     }
 
     // --- the failure: a deferred constraint trigger, fired when the transaction commits ------------
@@ -231,6 +294,11 @@ class TransientCommitFailureTest {
         String ids = rows.stream().map(o -> o.row().id().toString()).collect(Collectors.joining(","));
         return query(
                 "select count(*) from dedup.crtsh_entry where issuance_id is not null and crtsh_id in (" + ids + ")");
+    }
+
+    private long pendingIds(List<CertificateObserved> rows) throws SQLException {
+        String ids = rows.stream().map(o -> o.row().id().toString()).collect(Collectors.joining(","));
+        return query("select count(*) from dedup.pending_download where crtsh_id in (" + ids + ")");
     }
 
     private long query(String sql) throws SQLException {
