@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the operations files: alert rules (promtool check + unit tests), the Prometheus config of
-# docker-compose, the PromQL of the Grafana dashboard, both kustomize overlays, and (OpsFilesTest
+# docker-compose, the PromQL of the Grafana dashboard, the kustomize overlays, and (OpsFilesTest
 # in e2e) that the PrometheusRule equals deploy/prometheus/rules.yml, the dashboard's structure and
 # the compose file.
 #   deploy/check-ops.sh [--no-java]   --no-java skips the Maven test (e.g. when the caller runs it)
@@ -72,10 +72,12 @@ else
 fi
 
 if command -v kubectl >/dev/null; then
-  for overlay in dev prod; do
+  for overlay in dev prod sharded; do
     render() {
+      local kinds="ServiceMonitor PrometheusRule Deployment KafkaTopic"
+      [ "$1" = sharded ] && kinds="$kinds StatefulSet"   # the sharded fetchers
       kubectl kustomize "k8s/overlays/$1" >"$work/$1.yaml" || return 1
-      for kind in ServiceMonitor PrometheusRule Deployment KafkaTopic; do
+      for kind in $kinds; do
         grep -q "^kind: $kind\$" "$work/$1.yaml" || { echo "no $kind in the rendered overlay"; return 1; }
       done
     }

@@ -6,18 +6,26 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.IOException;
@@ -43,7 +51,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Renders both kustomize overlays with {@code kubectl kustomize} and parses every document strictly
+ * Renders the kustomize overlays (dev, prod, sharded) with {@code kubectl kustomize} and parses every document strictly
  * against the fabric8 Kubernetes model: Jackson rejects type errors, and a walk over the parsed
  * object graph fails on every field the model does not know (fabric8 would otherwise keep a misspelt
  * field silently in {@code getAdditionalProperties()}). ServiceMonitor and PrometheusRule are parsed
@@ -66,14 +74,21 @@ class KustomizeManifestsTest {
     }
 
     @ParameterizedTest(name = "overlay {0}")
-    @CsvSource({"dev, ctwatch-dev, dev", "prod, ctwatch, 0.1.0"})
-    void overlayRendersToValidKubernetesResources(String overlay, String namespace, String imageTag) throws Exception {
+    @CsvSource({
+        "dev, ctwatch-dev, dev, Deployment",
+        "prod, ctwatch, 0.1.0, Deployment",
+        "sharded, ctwatch, 0.1.0, StatefulSet"
+    })
+    void overlayRendersToValidKubernetesResources(String overlay, String namespace, String imageTag, String fetcherKind)
+            throws Exception {
         List<HasMetadata> resources = parse(render(overlay));
+        boolean sharded = fetcherKind.equals("StatefulSet");
 
         assertThat(kindCounts(resources))
                 .as("kinds rendered by overlay " + overlay)
-                .containsEntry("Deployment", 4)
-                .containsEntry("Service", 4)
+                .containsEntry("Deployment", sharded ? 3 : 4)
+                // the sharded fetcher's governing Service is the fifth
+                .containsEntry("Service", sharded ? 5 : 4)
                 .containsEntry("ServiceAccount", 4)
                 .containsEntry("KafkaTopic", 6)
                 .containsEntry("ServiceMonitor", 1)
@@ -140,16 +155,168 @@ class KustomizeManifestsTest {
                 .filter(Service.class::isInstance)
                 .map(Service.class::cast)
                 .collect(Collectors.toMap(s -> s.getMetadata().getName(), s -> s));
-        List<Deployment> deployments = resources.stream()
+        List<Workload> workloads = workloads(resources);
+        assertThat(workloads).extracting(Workload::name).containsExactlyInAnyOrderElementsOf(SERVICES);
+        assertThat(workloads)
+                .filteredOn(w -> w.name().equals("fetcher-service"))
+                .singleElement()
+                .extracting(Workload::kind)
+                .isEqualTo(fetcherKind);
+        for (Workload w : workloads) {
+            checkWorkload(w, services.get(w.name()), imageTag);
+        }
+    }
+
+    /**
+     * k8s/overlays/sharded (prod plus k8s/components/sharded-fetcher): the fetcher runs as a
+     * StatefulSet whose replica count is its shard count, with the pod template of prod's single
+     * fetcher, and every selector that found the single fetcher finds the shards.
+     */
+    @Test
+    void shardedOverlayRunsTheFetcherAsAStatefulSetOfShards() throws Exception {
+        List<HasMetadata> sharded = parse(render("sharded"));
+        List<HasMetadata> prod = parse(render("prod"));
+
+        assertThat(sharded)
+                .as("no fetcher Deployment is left next to the StatefulSet")
+                .noneMatch(r ->
+                        r instanceof Deployment && r.getMetadata().getName().equals("fetcher-service"));
+        StatefulSet set = sharded.stream()
+                .filter(StatefulSet.class::isInstance)
+                .map(StatefulSet.class::cast)
+                .filter(s -> s.getMetadata().getName().equals("fetcher-service"))
+                .findFirst()
+                .orElseGet(() -> fail("no StatefulSet fetcher-service in the sharded overlay"));
+        Deployment single = prod.stream()
                 .filter(Deployment.class::isInstance)
                 .map(Deployment.class::cast)
+                .filter(d -> d.getMetadata().getName().equals("fetcher-service"))
+                .findFirst()
+                .orElseThrow();
+
+        // the shard count is the replica count; the index comes from the pod's ordinal
+        int replicas = set.getSpec().getReplicas();
+        assertThat(replicas).as("replicas of the sharded fetcher").isGreaterThan(1);
+        Container c = set.getSpec().getTemplate().getSpec().getContainers().get(0);
+        Map<String, EnvVar> env = c.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+        assertThat(env).containsKey("FETCHER_SHARD_COUNT").doesNotContainKey("FETCHER_SHARD_INDEX");
+        assertThat(env.get("FETCHER_SHARD_COUNT").getValue())
+                .as("FETCHER_SHARD_COUNT equals spec.replicas")
+                .isEqualTo(Integer.toString(replicas));
+        assertThat(set.getSpec().getPodManagementPolicy()).isEqualTo("Parallel");
+        assertThat(set.getSpec().getUpdateStrategy().getType()).isEqualTo("RollingUpdate");
+
+        // the pod template is prod's single fetcher's, plus the shard count and the spread over nodes
+        PodTemplateSpec expected = new PodTemplateSpecBuilder(single.getSpec().getTemplate())
+                .editSpec()
+                .editFirstContainer()
+                .addToEnv(env.get("FETCHER_SHARD_COUNT"))
+                .endContainer()
+                .withTopologySpreadConstraints(
+                        set.getSpec().getTemplate().getSpec().getTopologySpreadConstraints())
+                .endSpec()
+                .build();
+        assertThat(set.getSpec().getTemplate())
+                .as("probes, resources, security context, config and Secrets as in prod's single fetcher")
+                .isEqualTo(expected);
+        assertThat(set.getSpec().getSelector()).isEqualTo(single.getSpec().getSelector());
+        Map<String, String> podLabels =
+                set.getSpec().getTemplate().getMetadata().getLabels();
+        checkProbe("startupProbe", c.getStartupProbe(), "/q/health/live");
+        checkProbe("livenessProbe", c.getLivenessProbe(), "/q/health/live");
+        checkProbe("readinessProbe", c.getReadinessProbe(), "/q/health/ready");
+
+        // governing Service: headless, selects the pods, and is not scraped (else every pod twice)
+        Map<String, Service> services = sharded.stream()
+                .filter(Service.class::isInstance)
+                .map(Service.class::cast)
+                .collect(Collectors.toMap(s -> s.getMetadata().getName(), s -> s));
+        Service governing = services.get(set.getSpec().getServiceName());
+        assertThat(governing).as("the Service named in spec.serviceName").isNotNull();
+        assertThat(governing.getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(podLabels).containsAllEntriesOf(governing.getSpec().getSelector());
+        ServiceMonitor monitor = sharded.stream()
+                .filter(ServiceMonitor.class::isInstance)
+                .map(ServiceMonitor.class::cast)
+                .findFirst()
+                .orElseThrow();
+        Map<String, String> scraped = monitor.getSpec().getSelector().getMatchLabels();
+        List<String> scrapedFetcherServices = services.values().stream()
+                .filter(s -> s.getMetadata().getLabels().entrySet().containsAll(scraped.entrySet()))
+                .filter(s -> podLabels
+                        .entrySet()
+                        .containsAll(s.getSpec().getSelector().entrySet()))
+                .map(s -> s.getMetadata().getName())
                 .toList();
-        assertThat(deployments)
-                .extracting(d -> d.getMetadata().getName())
-                .containsExactlyInAnyOrderElementsOf(SERVICES);
-        for (Deployment d : deployments) {
-            checkDeployment(d, services.get(d.getMetadata().getName()), imageTag);
-        }
+        assertThat(scrapedFetcherServices)
+                .as("Services the ServiceMonitor scrapes the fetcher pods through")
+                .containsExactly("fetcher-service");
+
+        // the network policies and the disruption budget still select the pods
+        List<String> policies = sharded.stream()
+                .filter(NetworkPolicy.class::isInstance)
+                .map(NetworkPolicy.class::cast)
+                .filter(p -> podLabels
+                        .entrySet()
+                        .containsAll(
+                                p.getSpec().getPodSelector().getMatchLabels().entrySet()))
+                .map(p -> p.getMetadata().getName())
+                .toList();
+        assertThat(policies)
+                .contains(
+                        "ctwatch-default-deny",
+                        "ctwatch-allow-monitoring-scrape",
+                        "ctwatch-allow-dns-kafka",
+                        "fetcher-service-egress");
+        List<PodDisruptionBudget> budgets = sharded.stream()
+                .filter(PodDisruptionBudget.class::isInstance)
+                .map(PodDisruptionBudget.class::cast)
+                .filter(b -> podLabels
+                        .entrySet()
+                        .containsAll(b.getSpec().getSelector().getMatchLabels().entrySet()))
+                .toList();
+        assertThat(budgets).as("PodDisruptionBudgets of the fetcher pods").hasSize(1);
+        PodDisruptionBudget budget = budgets.get(0);
+        assertThat(budget.getSpec().getMaxUnavailable())
+                .as("a drain evicts one shard at a time")
+                .isEqualTo(new IntOrString(1));
+        assertThat(budget.getSpec().getMinAvailable()).isNull();
+    }
+
+    /**
+     * The component alone leaves FETCHER_SHARD_COUNT at a placeholder that is not a number, so an
+     * overlay that forgets to copy spec.replicas into it gets pods that stop at start-up, instead of
+     * pods that each poll the whole watchlist.
+     */
+    @Test
+    void componentWithoutTheReplacementLeavesNoUsableShardCount() throws Exception {
+        Path moduleDir = Path.of("").toAbsolutePath();
+        Path overlay = Files.createDirectories(moduleDir.resolve("target/kustomize-component-only"));
+        Files.writeString(overlay.resolve("kustomization.yaml"), """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                namespace: ctwatch
+                resources:
+                  - ../../../k8s/overlays/prod
+                components:
+                  - ../../../k8s/components/sharded-fetcher
+                replicas:
+                  - name: fetcher-service
+                    count: 2
+                """);
+        StatefulSet set = parse(render(moduleDir.relativize(overlay).toString())).stream()
+                .filter(StatefulSet.class::isInstance)
+                .map(StatefulSet.class::cast)
+                .findFirst()
+                .orElseThrow();
+        String count = set.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals("FETCHER_SHARD_COUNT"))
+                .map(EnvVar::getValue)
+                .findFirst()
+                .orElseThrow();
+        assertThat(count)
+                .as("FETCHER_SHARD_COUNT without the overlay's replacement")
+                .doesNotMatch("\\d+");
     }
 
     @Test
@@ -216,16 +383,18 @@ class KustomizeManifestsTest {
 
     // --- rendering and parsing ---
 
+    /** Renders an overlay of k8s/overlays by name, or a kustomization directory relative to the module. */
     private static String render(String overlay) throws IOException, InterruptedException {
         Path moduleDir = Path.of("").toAbsolutePath();
-        Path overlayDir = moduleDir.resolve("../k8s/overlays/" + overlay).normalize();
+        String dir = overlay.contains("/") ? overlay : "../k8s/overlays/" + overlay;
+        Path overlayDir = moduleDir.resolve(dir).normalize();
         if (!Files.isDirectory(overlayDir)) {
             fail("overlay directory " + overlayDir + " not found; run the test from the e2e module directory");
         }
         String kubectl = findKubectl();
-        Path stderr = Files.createTempFile("kustomize-" + overlay, ".err");
+        Path stderr = Files.createTempFile("kustomize-" + overlayDir.getFileName(), ".err");
         try {
-            Process p = new ProcessBuilder(kubectl, "kustomize", "../k8s/overlays/" + overlay)
+            Process p = new ProcessBuilder(kubectl, "kustomize", dir)
                     .directory(moduleDir.toFile())
                     .redirectError(stderr.toFile())
                     .start();
@@ -233,11 +402,10 @@ class KustomizeManifestsTest {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                fail("kubectl kustomize ../k8s/overlays/" + overlay + " did not finish within 60 s");
+                fail("kubectl kustomize " + dir + " did not finish within 60 s");
             }
             if (p.exitValue() != 0) {
-                fail("kubectl kustomize ../k8s/overlays/" + overlay + " exited with " + p.exitValue() + ":\n"
-                        + Files.readString(stderr));
+                fail("kubectl kustomize " + dir + " exited with " + p.exitValue() + ":\n" + Files.readString(stderr));
             }
             assertThat(out).as("rendered overlay " + overlay).isNotBlank();
             return out;
@@ -444,16 +612,39 @@ class KustomizeManifestsTest {
         return value == null ? "missing" : value.getClass().getSimpleName() + " " + value;
     }
 
-    // --- Deployments and their Services ---
+    // --- Deployments, StatefulSets and their Services ---
 
-    private static void checkDeployment(Deployment d, Service service, String imageTag) {
-        String name = d.getMetadata().getName();
-        PodSpec pod = d.getSpec().getTemplate().getSpec();
-        Map<String, String> podLabels = d.getSpec().getTemplate().getMetadata().getLabels();
+    /** A Deployment or StatefulSet: what the checks need of either. */
+    private record Workload(String kind, String name, LabelSelector selector, PodTemplateSpec template) {}
+
+    private static List<Workload> workloads(List<HasMetadata> resources) {
+        List<Workload> workloads = new ArrayList<>();
+        for (HasMetadata r : resources) {
+            if (r instanceof Deployment d) {
+                workloads.add(new Workload(
+                        "Deployment",
+                        d.getMetadata().getName(),
+                        d.getSpec().getSelector(),
+                        d.getSpec().getTemplate()));
+            } else if (r instanceof StatefulSet s) {
+                workloads.add(new Workload(
+                        "StatefulSet",
+                        s.getMetadata().getName(),
+                        s.getSpec().getSelector(),
+                        s.getSpec().getTemplate()));
+            }
+        }
+        return workloads;
+    }
+
+    private static void checkWorkload(Workload w, Service service, String imageTag) {
+        String name = w.name();
+        PodSpec pod = w.template().getSpec();
+        Map<String, String> podLabels = w.template().getMetadata().getLabels();
 
         assertThat(podLabels)
                 .as(name + ": the selector matches the pod template")
-                .containsAllEntriesOf(d.getSpec().getSelector().getMatchLabels());
+                .containsAllEntriesOf(w.selector().getMatchLabels());
         assertThat(pod.getContainers()).as(name + ": containers").hasSize(1);
         Container c = pod.getContainers().get(0);
         assertThat(c.getImage())
