@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -149,11 +150,12 @@ class NotifierHttpTest {
         }
         CertificateAudited finding =
                 Samples.asFinding(Samples.newCertificate(serial(), "bad." + entry, entry, true, "team", "digest"));
-        for (CertificateAudited audited : backfill) {
-            send(audited);
-        }
-        send(finding);
-        send(backfill.get(0)); // redelivered: collected once
+        // one producer, back to back: the digest window (3 s) counts from the first item, so a slow
+        // producer per record could let the window close before the last backfill item is in
+        List<CertificateAudited> records = new ArrayList<>(backfill);
+        records.add(finding);
+        records.add(backfill.get(0)); // redelivered: collected once
+        sendAll(records);
 
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> forName(http.requests("/slack/digest"), entry).size() >= 2);
@@ -176,7 +178,10 @@ class NotifierHttpTest {
             assertThat(digest).contains("h" + i + "." + entry);
         }
         String digestKey = Digest.key(entry, backfill.get(0).certificate().key().toString());
-        assertThat(status(digestKey, "digest", Channels.SLACK, "url")).contains(Delivery.SENT);
+        // the message is out before the row records it
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(status(digestKey, "digest", Channels.SLACK, "url"))
+                        .contains(Delivery.SENT));
         given().get("/q/metrics").then().body(containsString("ctwatch_notify_digest_size_count"));
     }
 
@@ -218,13 +223,23 @@ class NotifierHttpTest {
     }
 
     static void send(CertificateAudited audited) throws Exception {
+        sendAll(List.of(audited));
+    }
+
+    /** Sends the records in order through one producer and waits for the broker to take them all. */
+    static void sendAll(List<CertificateAudited> records) throws Exception {
         Map<String, Object> props =
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(), ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<String, CertificateAudited> producer =
                 new KafkaProducer<>(props, new StringSerializer(), new EventSerializer<>())) {
-            producer.send(new ProducerRecord<>(
-                            topic(), audited.certificate().key().toString(), audited))
-                    .get(30, TimeUnit.SECONDS);
+            List<Future<?>> sent = new ArrayList<>();
+            for (CertificateAudited audited : records) {
+                sent.add(producer.send(new ProducerRecord<>(
+                        topic(), audited.certificate().key().toString(), audited)));
+            }
+            for (Future<?> ack : sent) {
+                ack.get(30, TimeUnit.SECONDS);
+            }
         }
     }
 
