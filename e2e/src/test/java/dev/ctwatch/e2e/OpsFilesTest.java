@@ -72,8 +72,32 @@ class OpsFilesTest {
                         "CtwatchDeadLetters",
                         "CtwatchConsumerLagGrowing",
                         "CtwatchNotificationsLost",
-                        "CtwatchServiceDown")
+                        "CtwatchServiceDown",
+                        "CtwatchPendingDownloadsGrowing",
+                        "CtwatchPendingDownloadsNotDraining",
+                        "CtwatchBackfillCompletionStalled")
                 .doesNotHaveDuplicates();
+    }
+
+    /**
+     * dedup's queue gauges count a PostgreSQL table, so every replica reports the same number: a sum
+     * over replicas would multiply it by their count.
+     */
+    @Test
+    void tableCountGaugesAreNotSummedOverReplicas() throws IOException {
+        Pattern summed = Pattern.compile(
+                "sum\\s*(by\\s*\\([^)]*\\)\\s*)?\\(\\s*(ctwatch_dedup_pending_downloads|ctwatch_dedup_backfill_pending)\\b");
+        for (String file : List.of("deploy/prometheus/rules.yml", "deploy/grafana/dashboards/ctwatch.json")) {
+            String text = text(file);
+            assertThat(text).as(file).contains("ctwatch_dedup_pending_downloads", "ctwatch_dedup_backfill_pending");
+            assertThat(summed.matcher(text).find())
+                    .as(file + " sums a table-count gauge")
+                    .isFalse();
+        }
+        assertThat(summed.matcher("sum by (job) (ctwatch_dedup_backfill_pending)")
+                        .find())
+                .as("the pattern finds a sum")
+                .isTrue();
     }
 
     @Test
@@ -143,6 +167,9 @@ class OpsFilesTest {
                         "ctwatch_dedup_dead_letters_total",
                         "ctwatch_notify_dead_letters_total",
                         "kafka_consumer_fetch_manager_records_lag_max",
+                        "max(ctwatch_dedup_pending_downloads)",
+                        "max(ctwatch_dedup_backfill_pending)",
+                        "ctwatch_dedup_backfill_completed_total",
                         "up{");
     }
 
