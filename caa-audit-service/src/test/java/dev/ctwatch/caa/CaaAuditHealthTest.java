@@ -2,6 +2,7 @@ package dev.ctwatch.caa;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -18,6 +19,7 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.reactive.messaging.kafka.Record;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -40,7 +42,14 @@ class CaaAuditHealthTest {
 
     @Test
     void readyWithKafkaAndTheDatabase() {
-        given().when().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        // the channel is ready once its consumer has connected, which it does on its own thread after
+        // start-up: right after the application started that may still be under way
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> given().when()
+                        .get("/q/health/ready")
+                        .then()
+                        .statusCode(200)
+                        .body("status", equalTo("UP")));
     }
 
     @Test
