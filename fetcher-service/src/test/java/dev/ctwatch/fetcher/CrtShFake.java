@@ -29,7 +29,8 @@ import java.util.concurrent.Executors;
  *   <li>{@code ok}: three matching rows (and one look-alike crt.sh also returns)
  *   <li>{@code limited}: 429 without Retry-After; {@code retry-after}: 429 with {@code Retry-After: 1}
  *   <li>{@code gateway}: 502 HTML; {@code plain503}: 503 {@code text/plain} "ERROR"
- *   <li>{@code slow}: headers only after 3 s; {@code reset}: connection dropped in the middle of the body
+ *   <li>{@code slow}: headers only after twice the fetcher's response timeout; {@code reset}: connection
+ *       dropped in the middle of the body
  *   <li>{@code cut}: 200 JSON cut off after the first row
  *   <li>{@code html}: always 200 with an HTML error page
  *   <li>{@code capped}: 100 rows adding up to 10,000 identity rows (crt.sh's silent cap)
@@ -100,7 +101,9 @@ public final class CrtShFake implements AutoCloseable {
                 }
                 case "slow" -> {
                     if (first) {
-                        sleep(3000);
+                        sleep(FetcherTestResource.RESPONSE_TIMEOUT
+                                .multipliedBy(2)
+                                .toMillis());
                     }
                 }
                 case "reset" -> {

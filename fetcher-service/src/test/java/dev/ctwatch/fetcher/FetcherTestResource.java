@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +22,9 @@ import org.apache.kafka.clients.admin.NewTopic;
 public class FetcherTestResource implements QuarkusTestResourceLifecycleManager {
     static final String RUN = "r" + UUID.randomUUID().toString().substring(0, 8);
     static final String TOPIC = "ctwatch.test.fetcher." + RUN;
+    /** How long the fetcher waits for crt.sh's answer to start; {@link CrtShFake}'s "slow" waits twice as long. */
+    static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(5);
+
     static CrtShFake fake;
     static Path watchlistFile;
 
@@ -56,7 +60,10 @@ public class FetcherTestResource implements QuarkusTestResourceLifecycleManager 
                 "quarkus.rest-client.crtsh.url", fake.url(),
                 "kafka.bootstrap.servers", bootstrap(),
                 "fetcher.publish.topic", TOPIC,
-                "fetcher.watchlist-file", watchlistFile.toString());
+                "fetcher.watchlist-file", watchlistFile.toString(),
+                // above the test profile's 1 s: a loaded machine (and the first request of a cold JVM)
+                // can take that long for an answer the fake gives at once; "slow" waits far longer
+                "fetcher.crtsh.response-timeout", RESPONSE_TIMEOUT.toString());
     }
 
     static void writeWatchlist(List<String> scenarios) throws IOException {
