@@ -22,6 +22,12 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -273,30 +279,13 @@ class DeduplicatorTest {
                 "ef".repeat(32),
                 "01".repeat(32),
                 null);
-        java.util.concurrent.CountDownLatch firstStored = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch firstMayCommit = new java.util.concurrent.CountDownLatch(1);
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
-        try {
-            var first = pool.submit(() -> QuarkusTransaction.requiringNew().call(() -> {
-                IssuanceStore.Stored stored = store.storeIssuance(issuer, "race CA", identity, null, true);
-                firstStored.countDown();
-                firstMayCommit.await();
-                return stored;
-            }));
-            firstStored.await();
-            var second = pool.submit(() -> QuarkusTransaction.requiringNew()
-                    .call(() -> store.storeIssuance(issuer, "race CA", identity, null, true)));
-            Thread.sleep(300); // let the second one reach the unique index and wait there
-            assertThat(second.isDone()).isFalse();
-            firstMayCommit.countDown();
-            IssuanceStore.Stored a = first.get();
-            IssuanceStore.Stored b = second.get();
-            assertThat(a.created()).isTrue();
-            assertThat(b.created()).isFalse();
-            assertThat(b.id()).isEqualTo(a.id());
-        } finally {
-            pool.shutdownNow();
-        }
+        Race<IssuanceStore.Stored, IssuanceStore.Stored> race = race(
+                () -> store.storeIssuance(issuer, "race CA", identity, null, true),
+                () -> QuarkusTransaction.requiringNew()
+                        .call(() -> store.storeIssuance(issuer, "race CA", identity, null, true)));
+        assertThat(race.first().created()).isTrue();
+        assertThat(race.second().created()).isFalse();
+        assertThat(race.second().id()).isEqualTo(race.first().id());
     }
 
     @Test
@@ -309,35 +298,57 @@ class DeduplicatorTest {
         long secondId = rows.serve(serial, false, "second.race.test");
         ParsedCertificate first = ParsedCertificate.fromPem(DedupTestResources.PEMS.get(firstId));
         ParsedCertificate second = ParsedCertificate.fromPem(DedupTestResources.PEMS.get(secondId));
-        java.util.concurrent.CountDownLatch firstStored = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch firstMayCommit = new java.util.concurrent.CountDownLatch(1);
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
-        try {
-            // the other instance, between its decision and its commit
-            var other = pool.submit(() -> QuarkusTransaction.requiringNew().call(() -> {
-                store.lockSerial(issuer, serial.toString(16));
-                store.storeIssuance(issuer, "race CA", first.identity(), null, true);
-                firstStored.countDown();
-                firstMayCommit.await();
-                return null;
-            }));
-            firstStored.await();
-            var racer = pool.submit(() -> recorder.recordDownloaded(
-                    rows.observed(secondId, issuer, serial, false, "second.race.test"), second));
-            Thread.sleep(300);
-            assertThat(racer.isDone()).as("waits for the other decision").isFalse();
-            firstMayCommit.countDown();
-            other.get();
-            assertThat(racer.get()).isEqualTo(IssuanceDecision.Kind.SERIAL_REUSE);
-        } finally {
-            pool.shutdownNow();
-        }
+        Race<Void, IssuanceDecision.Kind> race = race(
+                () -> {
+                    // the other instance, between its decision and its commit
+                    store.lockSerial(issuer, serial.toString(16));
+                    store.storeIssuance(issuer, "race CA", first.identity(), null, true);
+                    return null;
+                },
+                () -> recorder.recordDownloaded(
+                        rows.observed(secondId, issuer, serial, false, "second.race.test"), second));
+        assertThat(race.second()).isEqualTo(IssuanceDecision.Kind.SERIAL_REUSE);
         CertificateDiscovered reuse = discovered(issuer, 1).get(0);
         assertThat(reuse.anomaly().kind()).isEqualTo(Anomaly.Kind.SERIAL_REUSE);
         assertThat(reuse.identity().dnsNames()).containsExactly("second.race.test");
     }
 
     // --- helpers ---------------------------------------------------------------------------------
+
+    /** What each of two racing transactions returned. */
+    private record Race<A, B>(A first, B second) {}
+
+    /**
+     * Two instances racing: {@code first} runs in a transaction held open after it (an instance
+     * between its decision and its commit), then {@code second} on another thread, which must wait
+     * for that commit; then the first commits and both results are returned.
+     */
+    private static <A, B> Race<A, B> race(Callable<A> first, Callable<B> second) throws Exception {
+        CountDownLatch firstRan = new CountDownLatch(1);
+        CountDownLatch firstMayCommit = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<A> a = pool.submit(() -> QuarkusTransaction.requiringNew().call(() -> {
+                A result = first.call();
+                firstRan.countDown();
+                firstMayCommit.await();
+                return result;
+            }));
+            if (!firstRan.await(30, TimeUnit.SECONDS)) {
+                a.get(); // its failure, if it failed
+                throw new AssertionError("the first transaction did not get through in 30 s");
+            }
+            Future<B> b = pool.submit(second);
+            Thread.sleep(300); // time for the second to reach the lock and wait there
+            assertThat(b.isDone())
+                    .as("the second waits for the first to commit")
+                    .isFalse();
+            firstMayCommit.countDown();
+            return new Race<>(a.get(), b.get());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 
     private double counter(String name) {
         return meters.find(name).counters().stream()
