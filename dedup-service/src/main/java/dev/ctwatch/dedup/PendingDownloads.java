@@ -6,6 +6,7 @@ import dev.ctwatch.dedup.certificate.CertificateSource;
 import dev.ctwatch.dedup.certificate.ParsedCertificate;
 import dev.ctwatch.events.CertificateObserved;
 import dev.ctwatch.events.EventJson;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
@@ -46,12 +47,19 @@ public class PendingDownloads {
     DedupConfig config;
 
     private final AtomicLong waiting = new AtomicLong();
+    private final AtomicLong oldestSeconds = new AtomicLong();
     private final MeterRegistry metrics;
 
     @Inject
     PendingDownloads(MeterRegistry metrics) {
         this.metrics = metrics;
         metrics.gauge("ctwatch.dedup.pending.downloads", waiting);
+        // how long the oldest row has waited (since parked or deferred): what an alert on
+        // "a certificate not notified for hours" needs, which the count cannot tell
+        Gauge.builder("ctwatch.dedup.pending.downloads.oldest", oldestSeconds, AtomicLong::get)
+                .baseUnit("seconds")
+                .description("age of the oldest row waiting for a later download, 0 when none")
+                .register(metrics);
     }
 
     /**
@@ -200,10 +208,14 @@ public class PendingDownloads {
                         .executeUpdate());
     }
 
+    /** Count and oldest age in one query, so the two gauges describe the same moment. */
     private void refreshGauge() {
-        waiting.set(QuarkusTransaction.requiringNew()
-                .call(() -> ((Number) em.createNativeQuery("select count(*) from {h-schema}pending_download")
-                                .getSingleResult())
-                        .longValue()));
+        Object[] row = QuarkusTransaction.requiringNew()
+                .call(() -> (Object[]) em.createNativeQuery("""
+                                select count(*), coalesce(extract(epoch from now() - min(first_failed_at)), 0)
+                                from {h-schema}pending_download
+                                """).getSingleResult());
+        waiting.set(((Number) row[0]).longValue());
+        oldestSeconds.set(((Number) row[1]).longValue());
     }
 }
