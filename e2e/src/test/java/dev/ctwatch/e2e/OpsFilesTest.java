@@ -74,22 +74,27 @@ class OpsFilesTest {
                         "CtwatchNotificationsLost",
                         "CtwatchServiceDown",
                         "CtwatchPendingDownloadsGrowing",
-                        "CtwatchPendingDownloadsNotDraining",
+                        "CtwatchPendingDownloadWaitingLong",
                         "CtwatchBackfillCompletionStalled")
                 .doesNotHaveDuplicates();
     }
 
     /**
-     * dedup's queue gauges count a PostgreSQL table, so every replica reports the same number: a sum
-     * over replicas would multiply it by their count.
+     * dedup's queue gauges count a PostgreSQL table (or give its oldest row's age), so every replica
+     * reports the same number: a sum over replicas would multiply it by their count.
      */
     @Test
     void tableCountGaugesAreNotSummedOverReplicas() throws IOException {
-        Pattern summed = Pattern.compile(
-                "sum\\s*(by\\s*\\([^)]*\\)\\s*)?\\(\\s*(ctwatch_dedup_pending_downloads|ctwatch_dedup_backfill_pending)\\b");
+        Pattern summed = Pattern.compile("sum\\s*(by\\s*\\([^)]*\\)\\s*)?\\(\\s*"
+                + "(ctwatch_dedup_pending_downloads(_oldest_seconds)?|ctwatch_dedup_backfill_pending)\\b");
         for (String file : List.of("deploy/prometheus/rules.yml", "deploy/grafana/dashboards/ctwatch.json")) {
             String text = text(file);
-            assertThat(text).as(file).contains("ctwatch_dedup_pending_downloads", "ctwatch_dedup_backfill_pending");
+            assertThat(text)
+                    .as(file)
+                    .contains(
+                            "ctwatch_dedup_pending_downloads",
+                            "ctwatch_dedup_pending_downloads_oldest_seconds",
+                            "ctwatch_dedup_backfill_pending");
             assertThat(summed.matcher(text).find())
                     .as(file + " sums a table-count gauge")
                     .isFalse();
@@ -97,6 +102,10 @@ class OpsFilesTest {
         assertThat(summed.matcher("sum by (job) (ctwatch_dedup_backfill_pending)")
                         .find())
                 .as("the pattern finds a sum")
+                .isTrue();
+        assertThat(summed.matcher("sum(ctwatch_dedup_pending_downloads_oldest_seconds)")
+                        .find())
+                .as("the pattern finds a sum of the age gauge")
                 .isTrue();
     }
 
@@ -168,6 +177,7 @@ class OpsFilesTest {
                         "ctwatch_notify_dead_letters_total",
                         "kafka_consumer_fetch_manager_records_lag_max",
                         "max(ctwatch_dedup_pending_downloads)",
+                        "max(ctwatch_dedup_pending_downloads_oldest_seconds)",
                         "max(ctwatch_dedup_backfill_pending)",
                         "ctwatch_dedup_backfill_completed_total",
                         "up{");
