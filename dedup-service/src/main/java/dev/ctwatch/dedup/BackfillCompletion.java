@@ -14,8 +14,6 @@ import dev.ctwatch.events.IssuanceKey;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -24,8 +22,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
@@ -68,8 +64,7 @@ public class BackfillCompletion {
     MeterRegistry metrics;
 
     @Inject
-    @Channel("certificates-discovered")
-    MutinyEmitter<CertificateDiscovered> discovered;
+    IssuanceRecorder recorder;
 
     private final AtomicLong waiting = new AtomicLong();
 
@@ -286,14 +281,7 @@ public class BackfillCompletion {
                 true,
                 anomaly,
                 Instant.now());
-        // acknowledged before the transaction commits, as in IssuanceRecorder
-        discovered
-                .sendMessage(Message.of(event)
-                        .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                                .withKey(key.toString())
-                                .build()))
-                .await()
-                .atMost(config.publishTimeout());
+        recorder.emitBeforeCommit(event);
     }
 
     private void refreshGauge() {

@@ -188,11 +188,24 @@ public class IssuanceRecorder {
                 observed.backfill(),
                 anomaly,
                 Instant.now());
-        sends.add(Message.of(event)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                        .withKey(key.toString())
-                        .build()));
+        sends.add(keyed(event));
         return kind;
+    }
+
+    /**
+     * Sends one event and waits for the broker before the caller's transaction commits, as for the
+     * rows recorded here (and with the transaction suspended meanwhile, see {@link #sendAll}).
+     */
+    void emitBeforeCommit(CertificateDiscovered event) {
+        sendAll(List.of(keyed(event)));
+    }
+
+    /** Keyed by its issuance key, as the contract says. */
+    private static Message<CertificateDiscovered> keyed(CertificateDiscovered event) {
+        return Message.of(event)
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                        .withKey(event.key().toString())
+                        .build());
     }
 
     /** What crt.sh's row says about a certificate; the DN is crt.sh's spelling. */
