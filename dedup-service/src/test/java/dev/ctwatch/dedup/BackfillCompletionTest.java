@@ -18,12 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -292,28 +289,10 @@ class BackfillCompletionTest {
 
     /** Every discovered event of this issuer up to the topic's current end, in offset order per partition. */
     private List<CertificateDiscovered> allDiscovered(long issuer) {
-        try (KafkaConsumer<String, CertificateDiscovered> consumer =
-                CrtShRows.consumer(new EventDeserializer.Discovered())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(DedupTestResources.DISCOVERED).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            List<CertificateDiscovered> events = new ArrayList<>();
-            AtomicInteger polls = new AtomicInteger();
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                assertThat(polls.incrementAndGet())
-                        .as("polls to the end of the topic")
-                        .isLessThan(300);
-                for (ConsumerRecord<String, CertificateDiscovered> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (r.key().startsWith(issuer + ":")) {
-                        events.add(r.value());
-                    }
-                }
-            }
-            return events;
-        }
+        return CrtShRows.readToEnd(DedupTestResources.DISCOVERED, new EventDeserializer.Discovered()).stream()
+                .filter(r -> r.key().startsWith(issuer + ":"))
+                .map(ConsumerRecord::value)
+                .toList();
     }
 
     @SuppressWarnings("unchecked")
