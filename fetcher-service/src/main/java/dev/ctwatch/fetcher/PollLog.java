@@ -6,8 +6,10 @@ import io.micrometer.core.instrument.Tags;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
@@ -20,6 +22,7 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class PollLog {
     private static final Logger LOG = Logger.getLogger(PollLog.class);
+    private static final String LAST_SUCCESS = "ctwatch.fetch.last.success.timestamp.seconds";
 
     public record Poll(
             String entry,
@@ -39,18 +42,15 @@ public class PollLog {
     private final Map<String, Instant> firstSuccess = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastSuccess = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lastSuccessSeconds = new ConcurrentHashMap<>();
+    private volatile Set<String> polledHere = Set.of();
     private final MeterRegistry metrics;
 
     PollLog(MeterRegistry metrics) {
         this.metrics = metrics;
     }
 
-    /**
-     * Reads what earlier runs stored; called once at start-up. Only entries polled here get their
-     * staleness gauge: a gauge nobody updates (another replica's entry, a removed entry) would fire
-     * the staleness alert.
-     */
-    void load(java.util.function.Predicate<String> polledHere) {
+    /** Reads what earlier runs stored; called once at start-up, before {@link #watching}. */
+    void load() {
         List<WatchState> states = QuarkusTransaction.requiringNew().call(() -> WatchState.<WatchState>listAll());
         for (WatchState state : states) {
             if (state.firstSuccessAt != null) {
@@ -58,11 +58,30 @@ public class PollLog {
             }
             if (state.lastSuccessAt != null) {
                 lastSuccess.put(state.domain, state.lastSuccessAt);
-                if (polledHere.test(state.domain)) {
-                    gauge(state.domain).set(state.lastSuccessAt.getEpochSecond());
-                }
             }
         }
+    }
+
+    /**
+     * The entries this replica polls, at start-up and after every watchlist reload. Only they have
+     * a staleness gauge: a gauge nobody updates (another replica's entry, an entry removed from the
+     * watchlist) would fire the staleness alert for good. One with an earlier success starts there.
+     */
+    synchronized void watching(Collection<String> entries) {
+        polledHere = Set.copyOf(entries);
+        lastSuccessSeconds.keySet().removeIf(entry -> {
+            if (polledHere.contains(entry)) {
+                return false;
+            }
+            metrics.find(LAST_SUCCESS).tag("entry", entry).meters().forEach(metrics::remove);
+            return true;
+        });
+        polledHere.forEach(entry -> {
+            Instant at = lastSuccess.get(entry);
+            if (at != null) {
+                gauge(entry).set(at.getEpochSecond());
+            }
+        });
     }
 
     /** Whether the entry ever had a successful poll, in this run or an earlier one. */
@@ -86,7 +105,7 @@ public class PollLog {
         if (success) {
             firstSuccess.putIfAbsent(entry, at);
             lastSuccess.put(entry, at);
-            gauge(entry).set(at.getEpochSecond());
+            succeeded(entry, at);
         }
         Poll poll = new Poll(
                 entry,
@@ -131,11 +150,16 @@ public class PollLog {
         }
     }
 
+    /** Moves the entry's gauge, unless a reload took the entry from this replica during its poll. */
+    private synchronized void succeeded(String entry, Instant at) {
+        if (polledHere.contains(entry)) {
+            gauge(entry).set(at.getEpochSecond());
+        }
+    }
+
     private AtomicLong gauge(String entry) {
         return lastSuccessSeconds.computeIfAbsent(
-                entry,
-                e -> metrics.gauge(
-                        "ctwatch.fetch.last.success.timestamp.seconds", Tags.of("entry", e), new AtomicLong()));
+                entry, e -> metrics.gauge(LAST_SUCCESS, Tags.of("entry", e), new AtomicLong()));
     }
 
     public Map<String, Poll> lastPolls() {

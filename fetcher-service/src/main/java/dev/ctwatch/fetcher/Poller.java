@@ -75,8 +75,8 @@ public class Poller {
                 random);
         List<String> mine = polledHere(watchlist);
         schedule.watch(mine, clock.instant());
-        Watchlist initial = watchlist;
-        pollLog.load(domain -> initial.entry(domain).isPresent() && shard.owns(domain));
+        pollLog.load();
+        pollLog.watching(mine);
         LOG.infof(
                 "watching %d entries, polling the %d of shard %d of %d, each every %s",
                 watchlist.entries().size(), mine.size(), shard.index(), shard.count(), config.pollInterval());
@@ -133,7 +133,9 @@ public class Poller {
             Watchlist reloaded = new Watchlist(WatchlistFile.read(file));
             watchlistFileTime = modified;
             watchlist = reloaded;
-            schedule.watch(polledHere(reloaded), clock.instant());
+            List<String> mine = polledHere(reloaded);
+            schedule.watch(mine, clock.instant());
+            pollLog.watching(mine);
             metrics.counter("ctwatch.fetch.watchlist.reloads", "outcome", "success")
                     .increment();
             LOG.infof(

@@ -175,12 +175,17 @@ class CrtShFailureModesTest {
         scenarios.add("added");
         FetcherTestResource.writeWatchlist(scenarios);
         await().atMost(Duration.ofSeconds(10)).until(() -> domains().contains(domain("added")));
+        poll("added");
+        String staleness = "ctwatch_fetch_last_success_timestamp_seconds{entry=\"" + domain("added") + "\"}";
+        assertThat(metrics()).contains(staleness);
         java.nio.file.Files.writeString(FetcherTestResource.watchlistFile, "watchlist:\n  - domain: not a domain\n");
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> metrics().contains("ctwatch_fetch_watchlist_reloads_total{outcome=\"failure\"}"));
         assertThat(domains()).contains(domain("added"), domain("ok"));
         FetcherTestResource.writeWatchlist(CrtShFake.scenarios());
         await().atMost(Duration.ofSeconds(10)).until(() -> !domains().contains(domain("added")));
+        // nobody polls a removed entry: a staleness gauge left behind would fire its alert for good
+        assertThat(metrics()).doesNotContain(staleness);
     }
 
     @Test
