@@ -68,8 +68,9 @@ public class PendingDownloads {
      */
     public void defer(CertificateObserved observed) {
         insert(observed, 0, Instant.now(), "deferred: its batch spent the download budget");
+        // a batch defers its rows one after the other: counting the whole table after each would
+        // repeat one answer hundreds of times on the consumer's thread; the job's next run counts
         metrics.counter("ctwatch.dedup.downloads.deferred").increment();
-        refreshGauge();
     }
 
     /** Parks a row for a later download; a row already parked keeps its schedule. */
